@@ -1,0 +1,2 @@
+//! The `sparsify` command-line tool.
+fn main() {}

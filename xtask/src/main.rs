@@ -1,0 +1,2 @@
+//! Project automation: `cargo xtask figures | verify | bench`.
+fn main() {}

@@ -1,2 +1,44 @@
 //! Sparsification dynamics of one feature encoding under L1 regularisation.
+//!
+//! One feature's encoding `w` in R^m starts as sorted half-normal weights and follows
+//! `dw_j/dt = (1 - ||w||_2^2) w_j - lambda` on its positive coordinates; a coordinate that
+//! reaches 0 is dropped. This crate holds the initialisations ([`init`]), the Euler solver of
+//! the published simulation ([`euler`], bit-for-bit in [`SumMode::Sequential`]) and what a run
+//! records ([`record`]).
+//!
+//! It is **not** for closed-form predictions (that is `sparsify-theory`, kept independent so that
+//! agreement between the two means something), plotting, or file I/O: callers pass weights in
+//! and take plain data out.
+//!
+//! # Example
+//! ```
+//! use rand::SeedableRng;
+//! use sparsify_core::{EulerConfig, EulerSim, InitialWeights, Recorder, RecordConfig, SumMode};
+//!
+//! let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+//! let w0 = InitialWeights::half_normal(&mut rng, 1000, None)?;
+//! let cfg = EulerConfig::new(1e-3, 0.5, SumMode::Sequential)?;
+//! let mut sim = EulerSim::new(cfg, w0.clone())?;
+//! let mut rec = Recorder::new(RecordConfig::checkpoints_and_deaths());
+//! let summary = sim.run(&mut rec, || false)?;
+//! assert_eq!(summary.final_state.m_prime, 1);
+//! // Winner-take-all is deterministic: the survivor started as the largest weight.
+//! assert!(summary.final_state.w_max > 0.0);
+//! # Ok::<(), sparsify_core::CoreError>(())
+//! ```
 #![deny(missing_docs)]
+
+mod error;
+pub mod euler;
+pub mod init;
+pub mod numpy;
+pub mod record;
+pub mod schedule;
+pub mod sum;
+
+pub use error::CoreError;
+pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};
+pub use init::InitialWeights;
+pub use numpy::NumpyRandomState;
+pub use record::{DeathEvent, Observer, RecordConfig, Recorder, ScriptRow, Snapshot, StepStats};
+pub use sum::SumMode;

@@ -1,0 +1,283 @@
+//! The published simulation's explicit Euler step, as one fused pass per step.
+//!
+//! One step, with `a = 1 - ||w||_2^2` from the current survivors:
+//! `w_j <- w_j + (a*w_j - lambda)*h` for every survivor, then every `w_j <= 0` is dropped.
+//! The update is evaluated exactly as numpy evaluates `w += ((1 - sq_norm)*w - lamb)*h`
+//! (product, difference, product, sum; no fused multiply-add), and the same pass accumulates
+//! `||w||_1` and `||w||_2^2` of the survivors for the next step in the configured
+//! [`SumMode`]. In [`SumMode::Sequential`] the sums are left to right over the descending
+//! survivors, Python's built-in `sum` order, so every recorded number equals the published
+//! script's bit for bit.
+//!
+//! Survivors keep their order (THEORY §2: each step is an increasing affine map while
+//! `g = 1 + h*a > 0`), so the dropped coordinates are a suffix: the pass counts the non-positive
+//! values and the vector is truncated; if rounding ever put a non-positive value before a
+//! positive one, the vector is filtered in order instead, exactly as numpy's `w[w > 0]`.
+//! A dropped coordinate adds exactly `+0.0` to the sums, which leaves them bitwise unchanged.
+
+use crate::error::{CoreError, positive_finite};
+use crate::init::InitialWeights;
+use crate::record::{Observer, Recorder, StepStats};
+use crate::sum::{self, SumMode};
+
+/// Parameters of the Euler solver, validated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EulerConfig {
+    lambda: f64,
+    h: f64,
+    sum: SumMode,
+}
+
+impl EulerConfig {
+    /// `lambda` (L1 strength, per unit time) and `h` (step, time units) must be finite and `> 0`.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidParameter`] naming `lambda` or `step`.
+    pub fn new(lambda: f64, h: f64, sum: SumMode) -> Result<Self, CoreError> {
+        Ok(Self {
+            lambda: positive_finite("lambda", lambda)?,
+            h: positive_finite("step", h)?,
+            sum,
+        })
+    }
+
+    /// The L1 strength.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+
+    /// The step size.
+    pub fn h(&self) -> f64 {
+        self.h
+    }
+
+    /// The summation order.
+    pub fn sum(&self) -> SumMode {
+        self.sum
+    }
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// One coordinate is left: winner-take-all.
+    OneLeft,
+    /// The last step dropped every remaining coordinate at once (lambda*h is larger than the
+    /// largest weight could absorb); the published script ends the same way and then fails to
+    /// plot.
+    AllDropped,
+    /// The caller asked to stop.
+    Interrupted,
+}
+
+impl StopReason {
+    /// A short name for summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::OneLeft => "one_left",
+            StopReason::AllDropped => "all_dropped",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What a finished (or stopped) run reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunSummary {
+    /// The state before the first step.
+    pub initial_state: StepStats,
+    /// The state after the last step taken.
+    pub final_state: StepStats,
+    /// Why the run ended.
+    pub stop: StopReason,
+}
+
+/// The direct Euler solver: the whole vector of survivors, one fused pass per step.
+#[derive(Debug, Clone)]
+pub struct EulerSim {
+    cfg: EulerConfig,
+    w: Vec<f64>,
+    step: u64,
+    one_norm: f64,
+    sq_norm: f64,
+    gamma: f64,
+}
+
+impl EulerSim {
+    /// A run from `w0` (sorted descending by construction) with `gamma_0 = (w_0 - w_1)/w_0`.
+    ///
+    /// # Errors
+    /// [`CoreError::UnstableStep`] if the first step already violates `1 + h*(1 - ||w0||^2) > 0`.
+    pub fn new(cfg: EulerConfig, w0: InitialWeights) -> Result<Self, CoreError> {
+        let w = w0.into_vec();
+        let (one_norm, sq_norm) = sum::sums(&w, cfg.sum);
+        let gamma = (w[0] - w[1]) / w[0];
+        let sim = Self {
+            cfg,
+            w,
+            step: 0,
+            one_norm,
+            sq_norm,
+            gamma,
+        };
+        sim.check_stable()?;
+        Ok(sim)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EulerConfig {
+        &self.cfg
+    }
+
+    /// The survivors, descending.
+    pub fn weights(&self) -> &[f64] {
+        &self.w
+    }
+
+    /// The number of survivors.
+    pub fn m_prime(&self) -> usize {
+        self.w.len()
+    }
+
+    /// Whether the run is over (at most one survivor).
+    pub fn is_done(&self) -> bool {
+        self.w.len() <= 1
+    }
+
+    /// The current state.
+    pub fn stats(&self) -> StepStats {
+        let n = self.w.len() as f64;
+        let (one, sq) = (self.one_norm, self.sq_norm);
+        let average = one / n;
+        let total_squared_deviation = sq - square(one) / n;
+        StepStats {
+            step: self.step,
+            t: self.step as f64 * self.cfg.h,
+            m_prime: self.w.len(),
+            one_norm: one,
+            sq_norm: sq,
+            w_max: self.w.first().copied().unwrap_or(f64::NAN),
+            w_min: self.w.last().copied().unwrap_or(f64::NAN),
+            relative_variance: (total_squared_deviation / n) / square(average),
+            gamma: self.gamma,
+            feature_benefit: 1.0 - sq,
+            total_squared_deviation,
+        }
+    }
+
+    /// One Euler step (no-op once the run is over).
+    ///
+    /// # Errors
+    /// [`CoreError::UnstableStep`] when `1 + h*(1 - ||w||^2) <= 0`: the affine structure, and
+    /// with it the order of the weights, would be lost.
+    pub fn step(&mut self) -> Result<(), CoreError> {
+        if self.is_done() {
+            return Ok(());
+        }
+        self.check_stable()?;
+        let (lambda, h) = (self.cfg.lambda, self.cfg.h);
+        let a = 1.0 - self.sq_norm;
+        // The script's order: gamma uses the largest weight before the step.
+        self.gamma += lambda / self.w[0] * h * self.gamma;
+        let update = |x: f64| x + (a * x - lambda) * h;
+        let (one, sq, n_dropped) = match self.cfg.sum {
+            SumMode::Sequential => {
+                let (mut s1, mut s2, mut dropped) = (0.0, 0.0, 0usize);
+                for x in self.w.iter_mut() {
+                    let v = update(*x);
+                    *x = v;
+                    let (kept, gone) = sum::survivor(v);
+                    dropped += gone;
+                    s1 += kept;
+                    s2 += kept * kept;
+                }
+                (s1, s2, dropped)
+            }
+            SumMode::Pairwise => sum::pairwise(&mut self.w, &mut { update }),
+        };
+        if n_dropped > 0 {
+            let n_keep = self.w.len() - n_dropped;
+            if self.w[..n_keep].iter().all(|&x| x > 0.0) {
+                self.w.truncate(n_keep);
+            } else {
+                self.w.retain(|&x| x > 0.0);
+            }
+        }
+        self.one_norm = one;
+        self.sq_norm = sq;
+        self.step += 1;
+        Ok(())
+    }
+
+    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
+    /// (checked before every step), telling `observer` everything.
+    ///
+    /// # Errors
+    /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
+    pub fn run(
+        &mut self,
+        observer: &mut impl Observer,
+        mut should_stop: impl FnMut() -> bool,
+    ) -> Result<RunSummary, CoreError> {
+        let initial_state = self.stats();
+        observer.start(&initial_state, &self.w);
+        let mut before = initial_state;
+        while !self.is_done() {
+            if should_stop() {
+                return Ok(RunSummary {
+                    initial_state,
+                    final_state: before,
+                    stop: StopReason::Interrupted,
+                });
+            }
+            self.step()?;
+            let after = self.stats();
+            observer.step(&before, &after, &self.w);
+            before = after;
+        }
+        let stop = if self.w.is_empty() {
+            StopReason::AllDropped
+        } else {
+            StopReason::OneLeft
+        };
+        Ok(RunSummary {
+            initial_state,
+            final_state: before,
+            stop,
+        })
+    }
+
+    /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
+    ///
+    /// # Errors
+    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
+    pub fn run_recorded(
+        &mut self,
+        recorder: &mut Recorder,
+        should_stop: impl FnMut() -> bool,
+    ) -> Result<RunSummary, CoreError> {
+        let result = self.run(recorder, should_stop);
+        recorder.finish();
+        result
+    }
+
+    fn check_stable(&self) -> Result<(), CoreError> {
+        if 1.0 + self.cfg.h * (1.0 - self.sq_norm) > 0.0 {
+            Ok(())
+        } else {
+            Err(CoreError::UnstableStep {
+                step: self.step,
+                h: self.cfg.h,
+                sq_norm: self.sq_norm,
+            })
+        }
+    }
+}
+
+/// `x**2` as numpy evaluates it for a float64 scalar: the C library's `pow(x, 2.0)`, which is
+/// not always the correctly rounded `x*x` (glibc's pow is accurate to ~0.52 ulp, and the
+/// reference runs differ from `x*x` in the last bit at some steps). `black_box` keeps the
+/// compiler from rewriting `powf(x, 2.0)` into `x*x`.
+fn square(x: f64) -> f64 {
+    x.powf(std::hint::black_box(2.0))
+}

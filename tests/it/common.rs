@@ -1,0 +1,75 @@
+//! Fixture loading shared by the topic modules.
+
+use std::path::PathBuf;
+
+/// The four reference configurations, by file prefix.
+pub(crate) const PREFIXES: [&str; 4] = [
+    "paper_m1e5_l1e-5",
+    "quantile_m1e5_l1e-5",
+    "small_m1e4_l1e-4",
+    "tiny_quantile_m1e3_l1e-3",
+];
+
+/// `tests/fixtures/reference/<name>`.
+pub(crate) fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/reference")
+        .join(name)
+}
+
+/// The initial weights of a reference configuration.
+pub(crate) fn w0(prefix: &str) -> Vec<f64> {
+    let bytes = std::fs::read(fixture(&format!("{prefix}.w0.npy"))).expect("fixture w0.npy");
+    npyz::NpyFile::new(&bytes[..])
+        .expect("valid npy")
+        .into_vec::<f64>()
+        .expect("float64 npy")
+}
+
+/// The reference run's parameters: `(m, lambda, h)`.
+pub(crate) fn meta(prefix: &str) -> (usize, f64, f64) {
+    let text = std::fs::read_to_string(fixture(&format!("{prefix}.meta.json"))).expect("meta");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("meta json");
+    (
+        v["m"].as_u64().expect("m") as usize,
+        v["lamb"].as_f64().expect("lamb"),
+        v["h"].as_f64().expect("h"),
+    )
+}
+
+/// A CSV file as (header, rows of fields). Numbers written as `np.float64(x)` are unwrapped.
+pub(crate) fn csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(fixture(name)).expect("fixture csv");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|f| {
+                    f.trim_start_matches("np.float64(")
+                        .trim_end_matches(')')
+                        .to_owned()
+                })
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Parses a field, naming it on failure.
+pub(crate) fn num<T: std::str::FromStr>(field: &str) -> T {
+    field
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {field}"))
+}
+
+/// `|a - b| <= rel * max(|a|, |b|)`, with NaN equal to NaN.
+pub(crate) fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+}

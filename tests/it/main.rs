@@ -1,4 +1,10 @@
 //! The one integration-test binary: each module is a topic.
 
+mod cli;
 mod common;
+mod figures;
+mod properties;
 mod reference;
+mod snapshots;
+mod solvers;
+mod theory;

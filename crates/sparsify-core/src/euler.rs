@@ -10,9 +10,10 @@
 //! script's bit for bit.
 //!
 //! Survivors keep their order (THEORY §2: each step is an increasing affine map while
-//! `g = 1 + h*a > 0`), so the dropped coordinates are a suffix: the pass counts the non-positive
-//! values and the vector is truncated; if rounding ever put a non-positive value before a
-//! positive one, the vector is filtered in order instead, exactly as numpy's `w[w > 0]`.
+//! `g = 1 + h*a > 0`). In floating point this is exact when `a >= 0`, because every operation
+//! of the update is then monotone in `x` and rounding is monotone: the dropped coordinates are
+//! a suffix and the vector is truncated after a scan from its end. When `a < 0` the vector is
+//! filtered in order instead, exactly as numpy's `w[w > 0]`.
 //! A dropped coordinate adds exactly `+0.0` to the sums, which leaves them bitwise unchanged.
 
 use crate::error::{CoreError, positive_finite};
@@ -101,6 +102,8 @@ pub struct EulerSim {
     one_norm: f64,
     sq_norm: f64,
     gamma: f64,
+    /// The pairwise kernel for this processor, detected once.
+    kernel: sum::Kernel,
 }
 
 impl EulerSim {
@@ -119,6 +122,7 @@ impl EulerSim {
             one_norm,
             sq_norm,
             gamma,
+            kernel: sum::Kernel::detect(),
         };
         sim.check_stable()?;
         Ok(sim)
@@ -149,6 +153,11 @@ impl EulerSim {
         let n = self.w.len() as f64;
         let (one, sq) = (self.one_norm, self.sq_norm);
         let average = one / n;
+        // numpy's `x**2` in sequential (bitwise) mode; the correctly rounded `x*x` otherwise.
+        let square = match self.cfg.sum {
+            SumMode::Sequential => numpy_square,
+            SumMode::Pairwise => |x: f64| x * x,
+        };
         let total_squared_deviation = sq - square(one) / n;
         StepStats {
             step: self.step,
@@ -179,29 +188,25 @@ impl EulerSim {
         let a = 1.0 - self.sq_norm;
         // The script's order: gamma uses the largest weight before the step.
         self.gamma += lambda / self.w[0] * h * self.gamma;
-        let update = |x: f64| x + (a * x - lambda) * h;
-        let (one, sq, n_dropped) = match self.cfg.sum {
-            SumMode::Sequential => {
-                let (mut s1, mut s2, mut dropped) = (0.0, 0.0, 0usize);
-                for x in self.w.iter_mut() {
-                    let v = update(*x);
-                    *x = v;
-                    let (kept, gone) = sum::survivor(v);
-                    dropped += gone;
-                    s1 += kept;
-                    s2 += kept * kept;
-                }
-                (s1, s2, dropped)
-            }
-            SumMode::Pairwise => sum::pairwise(&mut self.w, &mut { update }),
+        let update = sum::EulerUpdate { a, lambda, h };
+        let (one, sq) = match self.cfg.sum {
+            SumMode::Sequential => self.w.iter_mut().fold((0.0, 0.0), |(s1, s2), x| {
+                *x = update.apply(*x);
+                let kept = sum::survivor(*x);
+                (s1 + kept, s2 + kept * kept)
+            }),
+            SumMode::Pairwise => sum::pairwise(self.kernel, &mut self.w, update),
         };
-        if n_dropped > 0 {
-            let n_keep = self.w.len() - n_dropped;
-            if self.w[..n_keep].iter().all(|&x| x > 0.0) {
-                self.w.truncate(n_keep);
-            } else {
-                self.w.retain(|&x| x > 0.0);
-            }
+        if a >= 0.0 {
+            // Every operation of the update is monotone non-decreasing in x when a >= 0
+            // (rounding is monotone), so the order survives in floating point too and the
+            // dropped coordinates are a suffix: find it from the end, O(dropped).
+            let n_keep = self.w.iter().rposition(|&x| x > 0.0).map_or(0, |i| i + 1);
+            self.w.truncate(n_keep);
+        } else {
+            // a < 0 (||w||^2 > 1, a transient): a*x is decreasing in x, so rounding may swap
+            // near-equal neighbours; filter in order, exactly as numpy's `w[w > 0]`.
+            self.w.retain(|&x| x > 0.0);
         }
         self.one_norm = one;
         self.sq_norm = sq;
@@ -278,6 +283,6 @@ impl EulerSim {
 /// not always the correctly rounded `x*x` (glibc's pow is accurate to ~0.52 ulp, and the
 /// reference runs differ from `x*x` in the last bit at some steps). `black_box` keeps the
 /// compiler from rewriting `powf(x, 2.0)` into `x*x`.
-fn square(x: f64) -> f64 {
+fn numpy_square(x: f64) -> f64 {
     x.powf(std::hint::black_box(2.0))
 }

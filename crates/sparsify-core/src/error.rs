@@ -36,6 +36,42 @@ pub enum CoreError {
         /// `||w||_2^2` before the step.
         sq_norm: f64,
     },
+    /// A dynamics variant or method name that is not known.
+    UnknownName {
+        /// What was being named (e.g. `dynamics`).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The valid names, in words.
+        valid: &'static str,
+    },
+    /// The reduced solvers need the affine structure `w_j = alpha*w0_j - beta`, which this
+    /// dynamics variant does not keep.
+    NotAffine {
+        /// The variant's name.
+        dynamics: String,
+    },
+    /// A parameter that this configuration requires was not given.
+    MissingParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// Why it is required.
+        reason: &'static str,
+    },
+    /// The adaptive solver's step size fell below what the time resolution allows.
+    StepSizeTooSmall {
+        /// The time reached.
+        t: f64,
+        /// The step size proposed there.
+        h: f64,
+    },
+    /// The adaptive solver took more steps than allowed.
+    TooManySteps {
+        /// The limit.
+        max_steps: u64,
+        /// The time reached.
+        t: f64,
+    },
 }
 
 impl fmt::Display for CoreError {
@@ -61,11 +97,45 @@ impl fmt::Display for CoreError {
                      need h < 1/(||w||^2 - 1) = {limit}"
                 )
             }
+            CoreError::UnknownName { what, name, valid } => {
+                write!(f, "unknown {what} '{name}': use {valid}")
+            }
+            CoreError::NotAffine { dynamics } => write!(
+                f,
+                "dynamics '{dynamics}' does not keep the affine structure w_j = alpha*w0_j - beta: \
+                 use the direct Euler or the full-vector adaptive solver"
+            ),
+            CoreError::MissingParameter { name, reason } => {
+                write!(f, "missing {name}: {reason}")
+            }
+            CoreError::StepSizeTooSmall { t, h } => write!(
+                f,
+                "step size h = {h:e} at t = {t} is below the time resolution: \
+                 loosen rtol/atol or check the dynamics for a singularity"
+            ),
+            CoreError::TooManySteps { max_steps, t } => write!(
+                f,
+                "more than max_steps = {max_steps} steps, stopped at t = {t}: \
+                 raise max_steps or loosen rtol/atol"
+            ),
         }
     }
 }
 
 impl std::error::Error for CoreError {}
+
+/// Checks that `value` is finite and `>= 0`.
+pub(crate) fn non_negative_finite(name: &'static str, value: f64) -> Result<f64, CoreError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(CoreError::InvalidParameter {
+            name,
+            value,
+            valid: "a finite number >= 0",
+        })
+    }
+}
 
 /// Checks that `value` is finite and strictly positive.
 pub(crate) fn positive_finite(name: &'static str, value: f64) -> Result<f64, CoreError> {

@@ -31,14 +31,20 @@
 mod error;
 pub mod euler;
 pub mod init;
+pub mod method;
 pub mod numpy;
+pub mod prefix;
 pub mod record;
+pub mod reduced;
 pub mod schedule;
 pub mod sum;
 
 pub use error::CoreError;
 pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};
 pub use init::InitialWeights;
+pub use method::{Method, SolverCounts};
+pub use prefix::{Moments, PrefixMoments};
+pub use reduced::{ReducedConfig, ReducedSim};
 pub use numpy::NumpyRandomState;
 pub use record::{DeathEvent, Observer, RecordConfig, Recorder, ScriptRow, Snapshot, StepStats};
 pub use sum::SumMode;

@@ -99,12 +99,24 @@ pub trait Observer {
     fn start(&mut self, initial: &StepStats, w: &[f64]);
     /// Called after every step with the states before and after it and the weights after it.
     fn step(&mut self, before: &StepStats, after: &StepStats, w: &[f64]);
+    /// Whether the coming [`Observer::step`] call for this pair of states reads `w`.
+    ///
+    /// Solvers that hold the weights only implicitly (the reduced solver, `w_j = alpha*w0_j -
+    /// beta`) ask first and pass an empty slice when the answer is no, so that a step stays
+    /// O(1); [`crate::EulerSim`] has the weights anyway and always passes them. The default
+    /// says yes, which is always correct.
+    fn wants_weights(&self, _before: &StepStats, _after: &StepStats) -> bool {
+        true
+    }
 }
 
 /// An observer that ignores everything.
 impl Observer for () {
     fn start(&mut self, _: &StepStats, _: &[f64]) {}
     fn step(&mut self, _: &StepStats, _: &StepStats, _: &[f64]) {}
+    fn wants_weights(&self, _: &StepStats, _: &StepStats) -> bool {
+        false
+    }
 }
 
 /// Both observers see every call, `A` first.
@@ -116,6 +128,9 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn step(&mut self, before: &StepStats, after: &StepStats, w: &[f64]) {
         self.0.step(before, after, w);
         self.1.step(before, after, w);
+    }
+    fn wants_weights(&self, before: &StepStats, after: &StepStats) -> bool {
+        self.0.wants_weights(before, after) || self.1.wants_weights(before, after)
     }
 }
 
@@ -204,6 +219,11 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
+    fn wants_weights(&self, before: &StepStats, after: &StepStats) -> bool {
+        // Only snapshots read the weights, at the script's logged steps.
+        self.config.snapshots && (script_logs_step(before.step) || after.m_prime == 1)
+    }
+
     fn start(&mut self, initial: &StepStats, _w: &[f64]) {
         if self.config.checkpoints && self.schedule.contains(initial.step) {
             self.checkpoints.push(*initial);

@@ -42,7 +42,13 @@ the summary says \"complete\": false).";
 pub(crate) struct RunArgs {
     /// Number of coordinates m of the initial encoding: a whole number >= 2; `1e5` style is
     /// accepted.
-    #[arg(long, value_name = "M", default_value = "100000", value_parser = parse_m)]
+    #[arg(
+        long,
+        value_name = "M",
+        default_value = "100000",
+        value_parser = parse_m,
+        allow_negative_numbers = true
+    )]
     m: usize,
 
     /// L1 regularisation strength lambda, per unit time: a finite number > 0.
@@ -65,7 +71,12 @@ pub(crate) struct RunArgs {
     step: f64,
 
     /// Seed of the random initialisation: 0 to 2^64-1 for pcg64, 0 to 2^32-1 for numpy.
-    #[arg(long, value_name = "SEED", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     seed: u64,
 
     /// Random generator of the half-normal initialisation.

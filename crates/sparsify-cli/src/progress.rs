@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sparsify_core::{Observer, StepStats};
 
+use crate::io::fmt_f64;
+
 /// Bar length: the bar shows the fraction of the decades from `m` down to 1 that `m'` has
 /// crossed, `ln(m/m') / ln(m)`, in thousandths. A linear `m - m'` would sit at 99.9 % for most
 /// of a run, because most steps are spent with few survivors.
@@ -76,7 +78,12 @@ impl Progress {
             1.0
         };
         bar.set_position((done * BAR_LEN as f64).round() as u64);
-        bar.set_message(format!("step {}  t = {}  m' = {}", s.step, s.t, s.m_prime));
+        bar.set_message(format!(
+            "step {}  t = {}  m' = {}",
+            s.step,
+            fmt_f64(s.t),
+            s.m_prime
+        ));
     }
 }
 

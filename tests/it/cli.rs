@@ -427,7 +427,7 @@ fn numpy_seed_0_reproduces_the_small_reference_run_exactly() {
     let s = read_json(&dir.path().join("s.json"));
     assert_eq!(s["complete"], true);
     assert_eq!(s["sparsify_version"], env!("CARGO_PKG_VERSION"));
-    assert!(s["wall_seconds_loop"].as_f64().is_some_and(|x| x >= 0.0));
+    assert!(s["wall_seconds"].as_f64().is_some_and(|x| x >= 0.0));
     let p = &s["parameters"];
     assert_eq!(p["m"], 10_000);
     assert_eq!(p["lambda"], 1e-4);
@@ -439,14 +439,13 @@ fn numpy_seed_0_reproduces_the_small_reference_run_exactly() {
     assert_eq!(p["sigma"], 0.9 / 100.0);
     assert_eq!(p["init_file"], Value::Null);
     let meta = read_json(&fixture(&format!("{prefix}.meta.json")));
-    let totals = &s["totals"];
-    assert_eq!(totals["steps"], meta["total_steps"]);
-    assert_eq!(totals["final_t"], meta["final_t"]);
-    assert_eq!(totals["stop_reason"], "one_left");
+    assert_eq!(s["steps"], meta["total_steps"]);
+    assert_eq!(s["final_t"], meta["final_t"]);
+    assert_eq!(s["stop_reason"], "one_left");
     let deaths = numeric_csv(&fixture(&format!("{prefix}.deaths.csv")))
         .1
         .len();
-    assert_eq!(totals["death_events"], deaths);
+    assert_eq!(s["death_events"], deaths);
     for state in ["initial_state", "final_state"] {
         for key in [
             "step",
@@ -671,7 +670,7 @@ fn a_run_that_drops_everything_writes_nan_as_nan_and_null() {
     assert!(last.contains(",nan,"), "{last}");
     assert!(!csv.contains("NaN"), "{csv}");
     let s = read_json(&dir.path().join("s.json"));
-    assert_eq!(s["totals"]["stop_reason"], "all_dropped");
+    assert_eq!(s["stop_reason"], "all_dropped");
     assert_eq!(s["final_state"]["w_max"], Value::Null);
     assert_eq!(s["complete"], true);
 }
@@ -699,7 +698,7 @@ fn pairwise_sums_run_to_one_survivor() {
     assert_eq!(s["parameters"]["sum"], "pairwise");
     assert_eq!(s["parameters"]["rng"], "pcg64");
     assert_eq!(s["parameters"]["seed"], 7);
-    assert_eq!(s["totals"]["final_m_prime"], 1);
+    assert_eq!(s["final_m_prime"], 1);
 }
 
 #[test]
@@ -739,8 +738,8 @@ fn an_interrupt_before_the_first_step_still_writes_every_output() {
     );
     let summary = read_json(Path::new(&s));
     assert_eq!(summary["complete"], false);
-    assert_eq!(summary["totals"]["stop_reason"], "interrupted");
-    assert_eq!(summary["totals"]["steps"], 0);
+    assert_eq!(summary["stop_reason"], "interrupted");
+    assert_eq!(summary["steps"], 0);
     let (_, rows) = numeric_csv(Path::new(&t));
     assert_eq!(rows.len(), 1, "the initial state only");
     assert_eq!(rows[0][2], 1000.0);
@@ -803,11 +802,11 @@ fn ctrl_c_stops_the_binary_with_code_130_and_complete_outputs() {
     assert_eq!(listing(dir.path()), ["s.json", "t.csv"]);
     let s = read_json(&dir.path().join("s.json"));
     assert_eq!(s["complete"], false);
-    assert_eq!(s["totals"]["stop_reason"], "interrupted");
+    assert_eq!(s["stop_reason"], "interrupted");
     let (_, rows) = numeric_csv(&dir.path().join("t.csv"));
     assert_eq!(
         rows.last().expect("rows")[0],
-        s["totals"]["steps"].as_f64().expect("steps"),
+        s["steps"].as_f64().expect("steps"),
         "the trajectory ends at the state where the run stopped"
     );
 }

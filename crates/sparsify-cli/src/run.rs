@@ -442,7 +442,7 @@ impl Report<'_> {
             },
             initial_state: State::from(&s.initial_state),
             final_state: State::from(&s.final_state),
-            wall_seconds_loop: self.wall_seconds,
+            wall_seconds: self.wall_seconds,
             outputs,
         };
         // serde_json writes NaN and infinities as `null` (they are not JSON numbers): a final
@@ -498,10 +498,13 @@ struct SummaryJson {
     sparsify_version: &'static str,
     complete: bool,
     parameters: Parameters,
+    // Top-level `steps`, `final_t`, ...: `cargo xtask bench` reads `steps` and `wall_seconds`.
+    #[serde(flatten)]
     totals: Totals,
     initial_state: State,
     final_state: State,
-    wall_seconds_loop: f64,
+    /// Wall time of the Euler loop alone (no initialisation, no output), in seconds.
+    wall_seconds: f64,
     outputs: OutputPaths,
 }
 

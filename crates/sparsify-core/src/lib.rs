@@ -28,8 +28,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod adaptive;
+mod dp5;
+pub mod dynamics;
 mod error;
 pub mod euler;
+pub mod generic;
 pub mod init;
 pub mod method;
 pub mod numpy;
@@ -39,7 +43,10 @@ pub mod reduced;
 pub mod schedule;
 pub mod sum;
 
+pub use adaptive::{AdaptiveConfig, AdaptiveStop, AdaptiveSummary, DeathTime};
+pub use dynamics::{Dynamics, DYNAMICS_NAMES, Globals, VariantParams, dynamics_by_name};
 pub use error::CoreError;
+pub use generic::DynamicsEuler;
 pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};
 pub use init::InitialWeights;
 pub use method::{Method, SolverCounts};

@@ -46,6 +46,13 @@ use crate::method::SolverCounts;
 use crate::prefix::{Moments, PrefixMoments};
 use crate::record::{Observer, Recorder, StepStats};
 
+/// `v > 0`: the survival test of the published filter `w[w > 0]` (NaN is not alive). Written
+/// as a function so that `!positive(v)` reads as "dead" without a negated float comparison.
+#[inline]
+pub(crate) fn positive(v: f64) -> bool {
+    v > 0.0
+}
+
 /// Parameters of the reduced Euler solver, validated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReducedConfig {
@@ -260,16 +267,17 @@ impl ReducedSim {
         // The smallest survivor's update in the direct solver's order of operations.
         let mut d = self.d + (a * self.d - lambda) * h;
         let n_before = self.n;
-        // `!(d > 0)` is the direct solver's filter `w > 0`, NaN included.
-        while !(d > 0.0) && self.n > 0 {
+        // `!positive(d)` is the direct solver's filter `w > 0`, NaN included.
+        while !positive(d) && self.n > 0 {
             self.n -= 1;
             if self.n == 0 {
                 break;
             }
             let p_old = self.mo.pivot;
             self.mo = self.table.at(self.n);
-            // The new smallest survivor after this step: alpha*(w0_j - p_old) + d.
-            d = self.alpha * (self.mo.pivot - p_old) + d;
+            // The new smallest survivor after this step: alpha*(w0_j - p_old) + d (IEEE
+            // addition is commutative, so `+=` is the same operation).
+            d += self.alpha * (self.mo.pivot - p_old);
         }
         self.d = d;
         if self.n != n_before {

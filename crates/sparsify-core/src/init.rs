@@ -126,6 +126,12 @@ impl InitialWeights {
         positive_finite("sigma", sigma.unwrap_or_else(|| Self::default_sigma(m)))
     }
 
+    /// Weights that the caller has already validated and sorted descending.
+    pub(crate) fn from_sorted_unchecked(w: Vec<f64>) -> Self {
+        debug_assert!(w.len() >= 2 && w.windows(2).all(|p| p[0] >= p[1]));
+        Self { w }
+    }
+
     fn sorted(mut w: Vec<f64>) -> Self {
         // Descending by value; the weights are finite so total_cmp is the usual order.
         w.sort_unstable_by(|a, b| b.total_cmp(a));

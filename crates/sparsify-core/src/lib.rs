@@ -4,7 +4,11 @@
 //! `dw_j/dt = (1 - ||w||_2^2) w_j - lambda` on its positive coordinates; a coordinate that
 //! reaches 0 is dropped. This crate holds the initialisations ([`init`]), the Euler solver of
 //! the published simulation ([`euler`], bit-for-bit in [`SumMode::Sequential`]) and what a run
-//! records ([`record`]).
+//! records ([`record`]). Beside it: the reduced Euler solver ([`reduced`], O(1) per step on
+//! `(alpha, d)` with cancellation-free prefix moments from [`prefix`]), the continuous-time flow
+//! ([`adaptive`], Dormand-Prince 5(4) with located deaths), the extension point for other
+//! dynamics ([`dynamics`], with the generic Euler loop in [`generic`]), the solver choice
+//! ([`Method`]) and parallel initialisation at scale ([`large`]).
 //!
 //! It is **not** for closed-form predictions (that is `sparsify-theory`, kept independent so that
 //! agreement between the two means something), plotting, or file I/O: callers pass weights in
@@ -35,6 +39,7 @@ mod error;
 pub mod euler;
 pub mod generic;
 pub mod init;
+pub mod large;
 pub mod method;
 pub mod numpy;
 pub mod prefix;
@@ -44,14 +49,14 @@ pub mod schedule;
 pub mod sum;
 
 pub use adaptive::{AdaptiveConfig, AdaptiveStop, AdaptiveSummary, DeathTime};
-pub use dynamics::{Dynamics, DYNAMICS_NAMES, Globals, VariantParams, dynamics_by_name};
+pub use dynamics::{DYNAMICS_NAMES, Dynamics, Globals, VariantParams, dynamics_by_name};
 pub use error::CoreError;
-pub use generic::DynamicsEuler;
 pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};
+pub use generic::DynamicsEuler;
 pub use init::InitialWeights;
 pub use method::{Method, SolverCounts};
-pub use prefix::{Moments, PrefixMoments};
-pub use reduced::{ReducedConfig, ReducedSim};
 pub use numpy::NumpyRandomState;
+pub use prefix::{Moments, PrefixMoments};
 pub use record::{DeathEvent, Observer, RecordConfig, Recorder, ScriptRow, Snapshot, StepStats};
+pub use reduced::{ReducedConfig, ReducedSim};
 pub use sum::SumMode;

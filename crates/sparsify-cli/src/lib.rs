@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod figures;
 mod io;
 mod progress;
 mod run;

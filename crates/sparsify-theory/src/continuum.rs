@@ -20,8 +20,9 @@
 //! cancel (`I_2 / (z phi) ~ 2 / z^4`), so the ratios `r_n = I_n / I_{n-1}` come from their
 //! continued fraction `r_n = n / (z + r_{n+1})` (the Mills-ratio fraction shifted by one),
 //! evaluated by the modified Lentz method, and `I_1 = r_1 Q`, `I_2 = r_2 I_1`. Measured against
-//! a 50-digit mpmath table (`tests-data/continuum_mpmath.csv`, `tools/gen_continuum_table.py`):
-//! see the unit tests for the numbers; the bound asserted is 1e-12 relative on `z in [0, 30]`.
+//! a 50-digit mpmath table (`tests-data/continuum_mpmath.csv`, `tools/gen_continuum_table.py`)
+//! on `z in [0, 30]`: worst relative error 1.23e-13 for `Q`, `I_1`, `I_2` (at the top of the
+//! range) and 1.6e-14 for the relative variance; the unit test asserts 1e-12.
 //! The rounding of `z / sqrt 2` and `z^2` inside erfc and exp alone costs about `z^2 eps`
 //! relative, i.e. 1e-13 at `z = 30`.
 //!

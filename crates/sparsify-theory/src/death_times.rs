@@ -38,6 +38,12 @@
 //! A simulation with step `h` records a death at the first step boundary at or after the
 //! crossing, i.e. at `ceil(t / h) h`: on average `h/2` later than the time returned here.
 //!
+//! Measured against the four reference runs of the seed's Euler loop (`h = 0.5`; every
+//! `n <= m/2`): leading order is off by up to 1.6 to 1.8 time units; first order plus the Euler
+//! term plus the transient shift places every crossing inside the step that recorded it to
+//! within 0.0012 (m = 1e5, lambda = 1e-5), 0.0036 (m = 1e4, lambda = 1e-4) and 0.011 time
+//! units (m = 1e3, lambda = 1e-3).
+//!
 //! # Accuracy and summation order
 //! `mu` and `c` come from compensated prefix sums: `S1` with Neumaier's sum, and `c` Welford
 //! style as the compensated sum of the non-negative increments `d^2 (k-1)/k`,

@@ -13,6 +13,10 @@
 //! | `RelativeVariance` | `relative_variance` | relative variance with the `rel_var_range` bounds of `w0` and of the ideal quantiles |
 //! | `Weights` | `weights` | every recorded surviving weight as a fraction of the largest, with `1 − γ` |
 //!
+//! The published predictions (`predicted m'`, `predicted ‖W_i‖₁`, the theoretical
+//! `w₁/("t·λ")`, `rel_var_range` and the ideal quantiles) come from
+//! `sparsify_theory::published`, computed independently of the simulation.
+//!
 //! Titles carry `m` and `λ` (written `10^k` when a power of ten, as in the published title,
 //! otherwise the number); captions carry `h`, the initialisation and its seed, and the data
 //! source.
@@ -55,6 +59,9 @@ use sparsify_core::{
     SumMode,
 };
 use sparsify_plot::{Axis, Figure, LegendPos, PointCloud, Rgb, Scale, Series};
+use sparsify_theory::published::{
+    SeedPrediction, ideal_quantiles, rel_var_range, theoretical_w1_ratio,
+};
 
 /// The deep pink used for the published "pink" curves: matplotlib's `pink` (`#FFC0CB`) is too
 /// pale to read on white, so the figures use `hotpink`-like `#E75480` with the same hue.
@@ -234,6 +241,17 @@ fn time_axis(label: &str, data: &FigureData) -> Axis {
 pub fn sparsification(data: &FigureData) -> Figure {
     let rows = &data.script_log;
     let m = data.m() as f64;
+    // `SeedPrediction::new` fails only for m = 0 or an invalid lambda, which a run rules out;
+    // the curves are then simply left out.
+    let prediction = SeedPrediction::new(data.m(), data.params.lambda).ok();
+    let predicted = |f: fn(&SeedPrediction, f64) -> Result<f64, sparsify_theory::TheoryError>| {
+        rows.iter()
+            .map(|r| {
+                let y = prediction.as_ref().and_then(|p| f(p, r.t).ok());
+                (r.t, y.unwrap_or(f64::NAN))
+            })
+            .collect::<Vec<_>>()
+    };
     let fig = Figure::new(
         title("Dynamics of sparsification", data),
         time_axis("Training time", data),
@@ -250,9 +268,7 @@ pub fn sparsification(data: &FigureData) -> Figure {
         ),
         Series::line(
             "predicted m'",
-            rows.iter()
-                .map(|r| (r.t, t_lambda(data, r.t).powi(-2).max(1.0)))
-                .collect(),
+            predicted(SeedPrediction::m_prime_clamped),
             CYAN,
         )
         .dashed(),
@@ -263,9 +279,7 @@ pub fn sparsification(data: &FigureData) -> Figure {
         ),
         Series::line(
             "predicted ‖W_i‖₁",
-            rows.iter()
-                .map(|r| (r.t, t_lambda(data, r.t).recip().max(1.0)))
-                .collect(),
+            predicted(SeedPrediction::one_norm_clamped),
             PINK,
         )
         .dashed(),
@@ -281,7 +295,6 @@ pub fn sparsification(data: &FigureData) -> Figure {
 pub fn diagnostics(data: &FigureData) -> Figure {
     let rows = &data.script_log;
     let snaps = &data.snapshots;
-    let m = data.m() as f64;
     let w0 = &data.w0;
     let lambda = data.params.lambda;
     let fig = Figure::new(
@@ -292,15 +305,8 @@ pub fn diagnostics(data: &FigureData) -> Figure {
     )
     .caption(caption(data, "scalars: script rows; weights: snapshots"))
     .legend(LegendPos::UpperLeft);
-    let theoretical = |m_prime: usize| {
-        let mp = m_prime as f64;
-        let (a, b, c) = (
-            m.ln().sqrt(),
-            (m / mp).ln().sqrt(),
-            (2.0 * m / mp).ln().sqrt(),
-        );
-        (a - b) / (c - b)
-    };
+    // Outside 1 <= m' <= m (a run that dropped everything) there is no prediction: NaN.
+    let theoretical = |m_prime: usize| theoretical_w1_ratio(data.m(), m_prime).unwrap_or(f64::NAN);
     let initial_ratio = |m_prime: usize| match m_prime.checked_sub(1) {
         Some(last) if last < w0.len() => (w0[0] - w0[last]) / (w0[last / 2] - w0[last]),
         _ => f64::NAN,
@@ -396,11 +402,10 @@ fn positive_y_extent(series: &[Series]) -> Option<(f64, f64)> {
 /// `Φ⁻¹(0.5 + (j + 0.5)/(2m))` (dashed), at each row's `m'`; log x, linear y.
 pub fn relative_variance(data: &FigureData) -> Figure {
     let rows = &data.script_log;
-    let (low_w0, high_w0) = rel_var_range(&data.w0);
-    let ideal = InitialWeights::quantile(data.m(), Some(1.0))
-        .map(InitialWeights::into_vec)
-        .unwrap_or_default();
-    let (low_ideal, high_ideal) = rel_var_range(&ideal);
+    let w0_range = rel_var_range(&data.w0);
+    // `ideal_quantiles` fails only for m = 0; then there are no ideal bounds to draw.
+    let ideal = ideal_quantiles(data.m(), None).unwrap_or_default();
+    let ideal_range = rel_var_range(&ideal);
     let at_m_prime = |bound: &[f64]| -> Vec<(f64, f64)> {
         rows.iter()
             .map(|r| {
@@ -431,12 +436,17 @@ pub fn relative_variance(data: &FigureData) -> Figure {
         .with_markers(3),
         Series::line(
             "bounds from w0 (rel_var_range)",
-            at_m_prime(&low_w0),
+            at_m_prime(&w0_range.low),
             Rgb::RED,
         ),
-        Series::line("", at_m_prime(&high_w0), Rgb::RED),
-        Series::line("bounds from ideal quantiles", at_m_prime(&low_ideal), PINK).dashed(),
-        Series::line("", at_m_prime(&high_ideal), PINK).dashed(),
+        Series::line("", at_m_prime(&w0_range.high), Rgb::RED),
+        Series::line(
+            "bounds from ideal quantiles",
+            at_m_prime(&ideal_range.low),
+            PINK,
+        )
+        .dashed(),
+        Series::line("", at_m_prime(&ideal_range.high), PINK).dashed(),
     ];
     with_drawable(fig, series)
 }
@@ -479,34 +489,6 @@ pub fn weights(data: &FigureData) -> Figure {
     with_drawable(fig, vec![gamma])
 }
 
-/// The published `rel_var_range(w)` for `w` sorted descending: for each `n = 1..=len`, the
-/// variance of `w[..n]` over `(mean − w[n-1])²` (high) and over `(mean − w[n])²` (low, with
-/// `w[len] = 0`). Prefix sums are sequential, as numpy's `cumsum`. `n = 1` gives `0/0 = NaN`,
-/// as published.
-///
-/// Computed here because `sparsify-theory` did not provide it when the figures were written.
-///
-/// # References
-/// The published script's `rel_var_range`; THEORY.md §6.
-pub fn rel_var_range(w: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let mut low = Vec::with_capacity(w.len());
-    let mut high = Vec::with_capacity(w.len());
-    let (mut sum, mut sum_sq) = (0.0, 0.0);
-    for (i, &x) in w.iter().enumerate() {
-        sum += x;
-        // numpy's `my_w ** 2` is `pow(x, 2)`; `x*x` differs in the last bit at most, which
-        // no figure can show.
-        sum_sq += x * x;
-        let n = (i + 1) as f64;
-        let avg = sum / n;
-        let var = sum_sq / n - avg * avg;
-        let next = w.get(i + 1).copied().unwrap_or(0.0);
-        high.push(var / (avg - x).powi(2));
-        low.push(var / (avg - next).powi(2));
-    }
-    (low, high)
-}
-
 /// Adds the series that have at least one point the figure's axes can show (finite, and
 /// positive on a log axis), so that a short or degenerate run (e.g. every coordinate dropped
 /// in one step) still gives a figure instead of a rendering error.
@@ -536,18 +518,5 @@ mod tests {
         assert_eq!(format_param(20000.0), "20000");
         assert_eq!(format_param(2e-7), "2e-7");
         assert_eq!(format_param(3e-5), "3e-5");
-    }
-
-    #[test]
-    fn rel_var_range_matches_the_published_definition() {
-        let w = [3.0, 2.0, 1.0];
-        let (low, high) = rel_var_range(&w);
-        assert!(low[0].is_nan() && high[0].is_nan());
-        // n = 2: mean 2.5, variance 0.25; high over (2.5 - 2)^2, low over (2.5 - 1)^2.
-        assert_eq!((high[1], low[1]), (1.0, 0.25 / 2.25));
-        // n = 3: mean 2, variance 2/3; low uses the appended 0. The variance is computed as
-        // 14/3 - 4, a few ulps from 2/3, hence the tolerance.
-        assert!((high[2] - 2.0 / 3.0).abs() < 1e-14);
-        assert!((low[2] - 1.0 / 6.0).abs() < 1e-14);
     }
 }

@@ -3,7 +3,8 @@
 //! The data behind every figure of `cargo xtask figures` (each series' points and the weight
 //! cloud, summarised) is an insta snapshot, so a change in what a figure shows is reviewed;
 //! figure 1 is checked against the published script's own history lists; every figure is
-//! rendered to PNG and SVG and the files are checked (format, size, text).
+//! rendered to PNG and SVG and the files are checked (format, size, text); `sparsify run
+//! --figure` draws the same figure 1 for any parameters.
 //!
 //! Numbers in snapshots have 6 significant digits: the figures show far less, and the run is
 //! bitwise reproducible (sequential sums), so this only moves when a curve really changes.
@@ -11,12 +12,16 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
 
 use sparsify_cli::figures::{self, FigureData, FigureKind, RunParams};
 use sparsify_core::{InitialWeights, SumMode};
 use sparsify_plot::{Figure, LineKind, Scale, Series};
 
 use crate::common::{csv, num};
+
+/// The caption's initialisation, as `cargo xtask figures` and `sparsify run --rng numpy` say it.
+const PUBLISHED_INIT: &str = "|N(0, σ²)|, σ = 0.9/√m, numpy seed 0";
 
 /// The published run, as `cargo xtask figures` makes it (simulated once per test binary).
 fn published() -> &'static FigureData {
@@ -26,7 +31,7 @@ fn published() -> &'static FigureData {
         let params = RunParams {
             lambda: 1e-5,
             h: 0.5,
-            init: "|N(0, 0.81/m)|, numpy seed 0".to_owned(),
+            init: PUBLISHED_INIT.to_owned(),
         };
         FigureData::simulate(params, w0, SumMode::Sequential).expect("stable run")
     })
@@ -306,5 +311,81 @@ fn stems_are_the_published_file_names() {
             "relative_variance",
             "weights"
         ]
+    );
+}
+
+/// Runs the `sparsify` command line in-process: `(exit code, stderr)`.
+fn sparsify(args: &[&str]) -> (u8, String) {
+    let interrupted = AtomicBool::new(false);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = sparsify_cli::main_with_args(
+        std::iter::once("sparsify").chain(args.iter().copied()),
+        &mut sparsify_cli::Context {
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            interrupted: &interrupted,
+            progress: false,
+        },
+    );
+    (code, String::from_utf8_lossy(&stderr).into_owned())
+}
+
+#[test]
+fn sparsify_run_figure_draws_figure_one_for_its_parameters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svg = dir.path().join("small.svg");
+    let png = dir.path().join("small.PNG");
+    for out in [&svg, &png] {
+        let path = out.to_str().expect("utf-8 temp path");
+        let (code, stderr) = sparsify(&[
+            "run", "--m", "2000", "--lambda", "1e-3", "--rng", "numpy", "--figure", path,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    // The same figure as the library assembles for the same run, byte for byte.
+    let w0 = InitialWeights::half_normal_numpy(0, 2000, None).expect("valid");
+    let params = RunParams {
+        lambda: 1e-3,
+        h: 0.5,
+        init: PUBLISHED_INIT.to_owned(),
+    };
+    let data = FigureData::simulate(params, w0, SumMode::Sequential).expect("stable run");
+    let fig = figures::sparsification(&data);
+    assert_eq!(
+        fig.title,
+        "Dynamics of sparsification (m = 2000, λ = 10^-3)"
+    );
+    let expected = dir.path().join("expected.svg");
+    sparsify_plot::render(&fig, &expected).expect("renders");
+    let read = |p: &Path| std::fs::read(p).expect("written");
+    assert_eq!(read(&svg), read(&expected));
+    assert_eq!(png_size(&read(&png)), fig.size);
+}
+
+#[test]
+fn sparsify_run_figure_rejects_bad_paths_before_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf-8 temp path");
+    let cases = [
+        (format!("{d}/figure.pdf"), "must end in .png or .svg"),
+        (
+            format!("{d}/missing/figure.png"),
+            "is not an existing directory",
+        ),
+        (d.to_owned(), "--figure"),
+    ];
+    for (path, message) in &cases {
+        let (code, stderr) = sparsify(&["run", "--m", "100", "--figure", path]);
+        assert_eq!(code, sparsify_cli::exit::USAGE, "{path}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(message), "{path}: {stderr}");
+    }
+    let summary = format!("{d}/same.svg");
+    let (code, stderr) = sparsify(&["run", "--summary", &summary, "--figure", &summary]);
+    assert_eq!(code, sparsify_cli::exit::USAGE, "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
     );
 }

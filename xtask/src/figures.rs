@@ -45,7 +45,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let params = RunParams {
         lambda: LAMBDA,
         h: H,
-        init: format!("|N(0, 0.81/m)|, numpy seed {SEED}"),
+        init: format!("|N(0, σ²)|, σ = 0.9/√m, numpy seed {SEED}"),
     };
     let data = FigureData::simulate(params, w0, SumMode::Sequential)?;
     let simulated = start.elapsed();

@@ -470,7 +470,7 @@ pub fn weights(data: &FigureData) -> Figure {
         Axis::linear("w_j / max w").range(0.0, 1.25),
         (720, 600),
     )
-    .caption(caption(data, "every survivor at each logged step"))
+    .caption(caption(data, "all survivors at logged steps"))
     .legend(LegendPos::UpperLeft);
     if n_points > 0 {
         fig = fig.cloud(PointCloud::new(

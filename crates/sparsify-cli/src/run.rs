@@ -2,7 +2,7 @@
 //! trajectory, death events and summary.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -15,8 +15,11 @@ use sparsify_core::{
     StepStats, StopReason, SumMode,
 };
 
+use sparsify_plot::PlotError;
+
 use crate::Context;
 use crate::error::{CliError, exit};
+use crate::figures::{self, FigureData, RunParams};
 use crate::io::{PendingOutput, fmt_f64, read_initial_weights};
 use crate::progress::Progress;
 
@@ -31,6 +34,9 @@ Examples:
 
   # Start from your own weights (one number per line, signs dropped), with pairwise sums:
   sparsify run --init-file w0.txt --abs --sum pairwise --summary run.json
+
+  # The published main figure, for other parameters:
+  sparsify run --m 1e4 --lambda 1e-4 --rng numpy --figure small.png
 
 Exit codes: 0 done; 1 an output could not be written; 2 a bad flag, value or input file
 (nothing is run, nothing is written); 130 stopped by Ctrl-C (all outputs are still written,
@@ -123,6 +129,12 @@ pub(crate) struct RunArgs {
     /// Write parameters, totals, initial and final state and timing to this JSON file.
     #[arg(long, value_name = "OUT.json")]
     summary: Option<PathBuf>,
+
+    /// Draw the main figure (m' and ||W_i||_1 against time, with the published predictions,
+    /// titled with this run's parameters) to OUT.png or OUT.svg, from the published script's
+    /// own history rows of this run.
+    #[arg(long, value_name = "OUT.png|OUT.svg")]
+    figure: Option<PathBuf>,
 }
 
 /// Random generators for the half-normal initialisation.
@@ -194,13 +206,15 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
     let outputs = Outputs::create(args)?;
     let (w0, init) = initial_weights(args)?;
     let m = w0.len();
+    // The figure needs the initial weights (their number) after the simulation has taken them.
+    let figure_w0 = args.figure.as_ref().map(|_| w0.as_slice().to_vec());
     let mut sim = EulerSim::new(cfg, w0).map_err(|e| CliError::core(flag_for(&e), &e))?;
 
     let interrupted = ctx.interrupted;
-    let mut observer = (
-        Recorder::new(RecordConfig::checkpoints_and_deaths()),
-        Progress::new(m, ctx.progress),
-    );
+    let mut record = RecordConfig::checkpoints_and_deaths();
+    // The published script's history rows are what the figure plots; a few dozen rows.
+    record.script_log = args.figure.is_some();
+    let mut observer = (Recorder::new(record), Progress::new(m, ctx.progress));
     let started = Instant::now();
     let result = sim.run(&mut observer, || interrupted.load(Ordering::Relaxed));
     let wall_seconds = started.elapsed().as_secs_f64();
@@ -218,8 +232,11 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         recorder: &recorder,
         wall_seconds,
     };
-    let any_output = outputs.any();
+    let any_output = outputs.any() || args.figure.is_some();
     outputs.write_all(&report)?;
+    if let (Some(path), Some(w0)) = (&args.figure, figure_w0) {
+        write_figure(path, args, &cfg, w0, &recorder)?;
+    }
     if !any_output {
         report
             .print_human(ctx.stdout)
@@ -242,6 +259,80 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         return Ok(exit::INTERRUPTED);
     }
     Ok(exit::SUCCESS)
+}
+
+/// `--figure PATH`: the extension must be `.png` or `.svg` (case-insensitive) and the
+/// directory must accept a new file; checked before the run so a typo costs nothing.
+fn check_figure_path(path: &Path) -> Result<(), CliError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("png" | "svg")) {
+        return Err(CliError::usage(format!(
+            "--figure {}: the file name must end in .png or .svg",
+            path.display()
+        )));
+    }
+    // The same checks (and messages) as the other outputs; the probe file is removed at once,
+    // and sparsify-plot writes the figure atomically itself.
+    PendingOutput::create("--figure", path).map(drop)
+}
+
+/// Renders the main figure of this run to `path` (after the other outputs are in place).
+fn write_figure(
+    path: &Path,
+    args: &RunArgs,
+    cfg: &EulerConfig,
+    w0: Vec<f64>,
+    recorder: &Recorder,
+) -> Result<(), CliError> {
+    let data = FigureData {
+        params: RunParams {
+            lambda: cfg.lambda(),
+            h: cfg.h(),
+            init: init_caption(args),
+        },
+        w0,
+        script_log: recorder.script_log.clone(),
+        snapshots: Vec::new(),
+    };
+    let fig = figures::sparsification(&data);
+    sparsify_plot::render(&fig, path).map_err(|e| match e {
+        PlotError::Io { source, .. } => CliError::io(path, source),
+        // Nothing drawable: an output that could not be written, said in the run's terms.
+        PlotError::EmptyFigure { .. } => CliError::io(
+            path,
+            std::io::Error::other(
+                "nothing to draw: the run has no logged step at t > 0 with a weight left",
+            ),
+        ),
+        other => CliError::io(path, std::io::Error::other(other.to_string())),
+    })
+}
+
+/// How the initial weights were made, as the figure caption says it.
+fn init_caption(args: &RunArgs) -> String {
+    if let Some(path) = &args.init_file {
+        let name = path
+            .file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy();
+        let abs = if args.abs { " (absolute values)" } else { "" };
+        return format!("file {name}{abs}");
+    }
+    let scale = args
+        .sigma
+        .map_or_else(|| "σ = 0.9/√m".to_owned(), |s| format!("σ = {s}"));
+    match (args.init, args.rng) {
+        (InitKind::Quantile, _) => format!("quantile, {scale}"),
+        (InitKind::HalfNormal, RngKind::Pcg64) => {
+            format!("|N(0, σ²)|, {scale}, pcg64 seed {}", args.seed)
+        }
+        (InitKind::HalfNormal, RngKind::Numpy) => {
+            format!("|N(0, σ²)|, {scale}, numpy seed {}", args.seed)
+        }
+    }
 }
 
 /// The flag whose value a library error is about.
@@ -324,6 +415,7 @@ impl Outputs {
             ("--trajectory", &args.trajectory),
             ("--deaths", &args.deaths),
             ("--summary", &args.summary),
+            ("--figure", &args.figure),
         ];
         for (i, (flag_a, a)) in requested.iter().enumerate() {
             for (flag_b, b) in &requested[i + 1..] {
@@ -336,6 +428,9 @@ impl Outputs {
                     )));
                 }
             }
+        }
+        if let Some(path) = &args.figure {
+            check_figure_path(path)?;
         }
         let create = |flag, path: &Option<PathBuf>| {
             path.as_deref()

@@ -139,7 +139,7 @@ pub(crate) struct RunArgs {
 
 /// Random generators for the half-normal initialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum RngKind {
+pub(crate) enum RngKind {
     /// rand_pcg's Pcg64, `seed_from_u64(seed)`, with Ziggurat normals.
     Pcg64,
     /// numpy's legacy `RandomState(seed)` and `normal`, bit for bit as the published script.
@@ -148,7 +148,7 @@ enum RngKind {
 
 /// Initialisations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum InitKind {
+pub(crate) enum InitKind {
     /// |N(0, sigma^2)| draws, sorted descending.
     HalfNormal,
     /// Deterministic: sigma * Phi^-1(0.5 + (j + 0.5)/(2m)), j = 0..m-1 (no randomness).
@@ -174,7 +174,7 @@ impl From<SumArg> for SumMode {
 }
 
 /// `--m`: a whole number, written as an integer or a float such as `1e5`.
-fn parse_m(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_m(s: &str) -> Result<usize, String> {
     const HINT: &str = "need a whole number >= 2, like 100000 or 1e5";
     let x: f64 = s.trim().parse().map_err(|_| HINT.to_owned())?;
     // Below 2^53 every whole f64 is exact, so the conversion loses nothing.
@@ -187,7 +187,7 @@ fn parse_m(s: &str) -> Result<usize, String> {
 
 /// How the initial weights were made, for the summary.
 #[derive(Debug, Clone, Serialize)]
-struct InitRecord {
+pub(crate) struct InitRecord {
     init: &'static str,
     rng: Option<&'static str>,
     seed: Option<u64>,
@@ -349,7 +349,7 @@ fn flag_for(e: &CoreError) -> &'static str {
     }
 }
 
-fn check_numpy_seed(seed: u64) -> Result<u32, CliError> {
+pub(crate) fn check_numpy_seed(seed: u64) -> Result<u32, CliError> {
     u32::try_from(seed).map_err(|_| {
         CliError::usage(format!(
             "--seed {seed}: --rng numpy takes a 32-bit seed, 0 to {} (numpy's RandomState)",
@@ -359,7 +359,33 @@ fn check_numpy_seed(seed: u64) -> Result<u32, CliError> {
 }
 
 fn initial_weights(args: &RunArgs) -> Result<(InitialWeights, InitRecord), CliError> {
-    if let Some(path) = &args.init_file {
+    initial_weights_from(&InitSource {
+        init_file: args.init_file.as_deref(),
+        abs: args.abs,
+        m: args.m,
+        sigma: args.sigma,
+        seed: args.seed,
+        rng: args.rng,
+        init: args.init,
+    })
+}
+
+/// The initialisation flags shared by `run` and `predict`.
+pub(crate) struct InitSource<'a> {
+    pub(crate) init_file: Option<&'a std::path::Path>,
+    pub(crate) abs: bool,
+    pub(crate) m: usize,
+    pub(crate) sigma: Option<f64>,
+    pub(crate) seed: u64,
+    pub(crate) rng: RngKind,
+    pub(crate) init: InitKind,
+}
+
+/// The initial weights the flags ask for, and how they were made.
+pub(crate) fn initial_weights_from(
+    args: &InitSource<'_>,
+) -> Result<(InitialWeights, InitRecord), CliError> {
+    if let Some(path) = args.init_file {
         let w0 = read_initial_weights("--init-file", path, args.abs)?;
         let record = InitRecord {
             init: "file",

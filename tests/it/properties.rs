@@ -84,8 +84,10 @@ proptest! {
     }
 
     /// Pairwise summation changes the sums by rounding only: ||w||_1 and ||w||_2^2 agree with
-    /// the sequential run to 1e-12 relative at every common step (a few ulps per step on sums
-    /// of at most 300 positive terms, and the flow contracts errors after the transient).
+    /// the sequential run to 1e-9 relative at every step before m' first differs (the issue's
+    /// pairwise contract). Each step's sums differ by at most ~m*eps = 3e-14; the flow damps
+    /// differences across the slow manifold but not along it, so they can add up over the
+    /// run's up to ~1e5 steps (1e-12 was exceeded once in 64 random cases).
     #[test]
     fn pairwise_and_sequential_agree((w0, lambda, h) in problem()) {
         let run = |sum| {
@@ -98,8 +100,8 @@ proptest! {
         let (a, b) = (run(SumMode::Sequential), run(SumMode::Pairwise));
         for (x, y) in a.iter().zip(&b) {
             if x.m_prime != y.m_prime { break; }
-            prop_assert!((x.one_norm - y.one_norm).abs() <= 1e-12 * x.one_norm, "{} vs {}", x.one_norm, y.one_norm);
-            prop_assert!((x.sq_norm - y.sq_norm).abs() <= 1e-12 * x.sq_norm);
+            prop_assert!((x.one_norm - y.one_norm).abs() <= 1e-9 * x.one_norm, "{} vs {}", x.one_norm, y.one_norm);
+            prop_assert!((x.sq_norm - y.sq_norm).abs() <= 1e-9 * x.sq_norm);
         }
     }
 }

@@ -134,6 +134,20 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     }
 }
 
+/// An observer lent for one run: `sim.run(&mut (&mut recorder, &mut progress), ..)` keeps
+/// both usable afterwards.
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn start(&mut self, initial: &StepStats, w: &[f64]) {
+        (**self).start(initial, w);
+    }
+    fn step(&mut self, before: &StepStats, after: &StepStats, w: &[f64]) {
+        (**self).step(before, after, w);
+    }
+    fn wants_weights(&self, before: &StepStats, after: &StepStats) -> bool {
+        (**self).wants_weights(before, after)
+    }
+}
+
 /// Which records a [`Recorder`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordConfig {
@@ -290,6 +304,19 @@ fn thin(w: &[f64], cap: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_observers_compose_and_stay_usable() {
+        let w0 = crate::InitialWeights::quantile(200, None).expect("valid");
+        let cfg = crate::EulerConfig::new(1e-2, 0.5, crate::SumMode::Sequential).expect("valid");
+        let mut a = Recorder::new(RecordConfig::checkpoints_and_deaths());
+        let mut b = Recorder::new(RecordConfig::checkpoints_and_deaths());
+        let mut sim = crate::EulerSim::new(cfg, w0).expect("stable");
+        sim.run(&mut (&mut a, &mut b), || false).expect("runs");
+        // Both saw the same run: the same death events, and at least one.
+        assert!(!a.deaths.is_empty());
+        assert_eq!(a.deaths, b.deaths);
+    }
 
     #[test]
     fn thinning_keeps_ends_and_count() {

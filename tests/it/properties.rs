@@ -83,6 +83,30 @@ proptest! {
         }
     }
 
+    /// The survivors' relative variance stays within the published `rel_var_range` bounds of
+    /// w0 at every step (THEORY §2: `rho = var(w0[..n]) / (mean(w0[..n]) - theta)^2` with
+    /// `w0[n] < theta <= w0[n-1]`). Tolerance: both sides come from sums with cancellation in
+    /// `S2 - S1^2/n`, accurate to ~n*eps relative to `S2`, i.e. ~1e-12 relative to
+    /// `(1 + rho) mean^2`; 1e-9 absolute plus relative covers that with room.
+    #[test]
+    fn relative_variance_stays_within_the_published_bounds((w0, lambda, h) in problem()) {
+        let bounds = sparsify_theory::published::rel_var_range(&w0);
+        let cfg = EulerConfig::new(lambda, h, SumMode::Sequential).expect("valid");
+        let mut sim = EulerSim::new(cfg, InitialWeights::from_values(w0.clone(), false).expect("positive")).expect("stable");
+        let mut all = Everything::default();
+        sim.run(&mut all, || false).expect("runs");
+        let mut checked = 0;
+        for s in all.states.iter().filter(|s| s.m_prime >= 2) {
+            let (lo, hi) = (bounds.low[s.m_prime - 1], bounds.high[s.m_prime - 1]);
+            let rho = s.relative_variance;
+            let slack = 1e-9 * (1.0 + rho.abs());
+            prop_assert!(lo - slack <= rho && rho <= hi + slack,
+                "step {}: rho {} outside [{}, {}] at m' {}", s.step, rho, lo, hi, s.m_prime);
+            checked += 1;
+        }
+        prop_assert!(checked > 0);
+    }
+
     /// Pairwise summation changes the sums by rounding only: ||w||_1 and ||w||_2^2 agree with
     /// the sequential run to 1e-9 relative at every step before m' first differs (the issue's
     /// pairwise contract). Each step's sums differ by at most ~m*eps = 3e-14; the flow damps

@@ -12,6 +12,8 @@ pub mod exit {
     pub const SUCCESS: u8 = 0;
     /// Writing an output failed (disk full, permissions changed mid-run, ...).
     pub const IO: u8 = 1;
+    /// `sparsify verify`: at least one claim failed.
+    pub const CLAIM_FAILED: u8 = 1;
     /// A bad flag, value or input file: nothing was run and nothing was written.
     pub const USAGE: u8 = 2;
     /// Stopped by Ctrl-C (128 + SIGINT); every requested output was still written.

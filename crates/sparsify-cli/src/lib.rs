@@ -8,7 +8,7 @@
 //! and this one only turns flags into their calls and their results into files.
 //!
 //! # Layout
-//! One module per subcommand (`run`), plus shared helpers: `io` (atomic outputs, `.npy` and
+//! One module per subcommand (`run`, `predict`, `verify`), plus shared helpers: `io` (atomic outputs, `.npy` and
 //! text input, number formatting) and `error` (the error type and exit codes). Adding a
 //! subcommand is one module and one variant of `Command`.
 #![deny(missing_docs)]
@@ -16,8 +16,11 @@
 mod error;
 pub mod figures;
 mod io;
+mod predict;
 mod progress;
 mod run;
+pub mod theory_figures;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -61,6 +64,16 @@ enum Command {
     /// coordinate <= 0 is dropped. By default the run prints a short summary; --trajectory,
     /// --deaths and --summary write files instead (atomically: complete or not at all).
     Run(run::RunArgs),
+    /// Predict death times (or, with --continuum, whole curves) in closed form, without
+    /// simulating.
+    ///
+    /// From initial weights: the time at which the number of survivors first becomes m', for
+    /// every m' from m-1 down to 1 (THEORY.md section 3). --continuum: m'(t), ||w||_1(t) and
+    /// the relative variance of the half-normal continuum limit on a log grid of t (section 4).
+    Predict(predict::PredictArgs),
+    /// Check every theoretical claim against simulation and print a table; exit 1 if any
+    /// fails.
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs the command line `args` (the first item is the program name) and returns the process
@@ -77,6 +90,8 @@ where
     };
     let result = match &cli.command {
         Command::Run(args) => run::execute(args, ctx),
+        Command::Predict(args) => predict::execute(args, ctx),
+        Command::Verify(args) => verify::execute(args, ctx),
     };
     result.unwrap_or_else(|e| {
         // If stderr itself is gone there is nowhere left to tell; the exit code still says it.

@@ -1,0 +1,1 @@
+//! Figures comparing theory and simulation (filled in later).

@@ -1,0 +1,421 @@
+//! The claims harness: every theoretical claim of THEORY.md checked against simulation.
+//!
+//! Each claim is a function of a [`Profile`] that simulates with `sparsify-core`, predicts with
+//! `sparsify-theory` (the two crates are independent, so agreement means something) and returns
+//! a [`Claim`]: the statement in words, one measured number, the tolerance it must stay within
+//! and whether it did. `sparsify verify`, `cargo xtask verify` (which writes
+//! `figures/claims.md`) and the named tests in `tests/it/theory.rs` all run these functions.
+//!
+//! Every claim measures a *worst case* (largest error, largest violation, count of failures)
+//! and passes when that number is finite and at most its tolerance, and any side condition
+//! stated in its detail holds. Where one claim has two tolerances (say 0.2% here and 2% there),
+//! the measured number is the worst error as a fraction of its own tolerance, so the tolerance
+//! is 1; the detail gives the raw numbers.
+//!
+//! A claim never panics: a solver error becomes a failed claim whose detail names the error.
+//!
+//! # Profiles
+//! [`Profile::Fast`] finishes in well under a minute in release mode (CI runs it; the tests run
+//! it at opt-level 1); [`Profile::Full`] uses m up to 1e7 and more seeds.
+
+mod balance;
+mod continuum;
+mod convergence;
+mod death_times;
+mod gamma;
+mod order;
+mod relvar;
+mod scaling;
+mod sim;
+mod solvers;
+mod winner;
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use continuum::{ContinuumCheck, continuum_errors};
+pub use convergence::euler_errors;
+pub use death_times::{
+    DeathTimeCheck, Reference, death_time_errors, predicted_first_times, simulated_first_times,
+};
+pub use gamma::gamma_error;
+pub use relvar::start_standard_error;
+pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};
+pub use solvers::{DeathEvents, death_events};
+pub use winner::{final_weight_with, winner_take_all_with};
+
+use crate::Context;
+use crate::error::{CliError, exit};
+
+/// How much work the claims do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// m up to 1e5 and a few seeds: seconds in release mode; what CI and the tests run.
+    Fast,
+    /// m up to 1e7 and more seeds: minutes.
+    Full,
+}
+
+impl Profile {
+    /// `fast` or `full`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Fast => "fast",
+            Profile::Full => "full",
+        }
+    }
+}
+
+/// One checked claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    /// The claim's number (1..=12, as in the project's issue and THEORY.md's order).
+    pub id: u32,
+    /// A short name, as in the test `claim_NN_<name>`.
+    pub name: &'static str,
+    /// The claim, in words.
+    pub statement: String,
+    /// The measured worst case (an error, a violation or a count; see the detail).
+    pub measured: f64,
+    /// The largest value of `measured` that passes.
+    pub tolerance: f64,
+    /// `measured` is finite and `<= tolerance`, and every side condition holds.
+    pub pass: bool,
+    /// What was run and the raw numbers behind `measured`.
+    pub detail: String,
+    /// Wall time of the check, in seconds.
+    pub seconds: f64,
+    /// Whether every side condition held.
+    #[serde(skip)]
+    conditions_hold: bool,
+}
+
+impl Claim {
+    /// A claim that passes iff `measured` is finite and `<= tolerance`.
+    pub(crate) fn new(
+        id: u32,
+        name: &'static str,
+        statement: impl Into<String>,
+        measured: f64,
+        tolerance: f64,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            statement: statement.into(),
+            measured,
+            tolerance,
+            pass: measured.is_finite() && measured <= tolerance,
+            detail: detail.into(),
+            seconds: 0.0,
+            conditions_hold: true,
+        }
+    }
+
+    /// ANDs a side condition into `pass`, saying in the detail which one failed.
+    pub(crate) fn require(mut self, ok: bool, what: &str) -> Self {
+        if !ok {
+            self.pass = false;
+            self.conditions_hold = false;
+            let _ = write!(self.detail, "; FAILED: {what}");
+        }
+        self
+    }
+
+    /// The same measurement judged against another tolerance (for negative controls: a
+    /// tolerance below the measured value must fail).
+    pub fn with_tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self.pass = self.conditions_hold && self.measured.is_finite() && self.measured <= tolerance;
+        self
+    }
+
+    /// A failed claim for a check that could not run.
+    fn errored(spec: &ClaimSpec, err: &str) -> Self {
+        Self {
+            id: spec.id,
+            name: spec.name,
+            statement: spec.statement.to_string(),
+            measured: f64::NAN,
+            tolerance: f64::NAN,
+            pass: false,
+            detail: format!("could not run: {err}"),
+            seconds: 0.0,
+            conditions_hold: false,
+        }
+    }
+}
+
+/// A claim's number, name, statement and check.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimSpec {
+    /// The claim's number.
+    pub id: u32,
+    /// Its short name.
+    pub name: &'static str,
+    /// The claim in words.
+    pub statement: &'static str,
+    run: fn(Profile) -> Result<Claim, String>,
+}
+
+impl ClaimSpec {
+    /// Runs the check (timed); an error becomes a failed claim.
+    pub fn run(&self, profile: Profile) -> Claim {
+        let start = Instant::now();
+        let mut claim = (self.run)(profile).unwrap_or_else(|e| Claim::errored(self, &e));
+        claim.seconds = start.elapsed().as_secs_f64();
+        claim
+    }
+}
+
+/// Every claim, in order.
+pub const CLAIMS: [ClaimSpec; 12] = [
+    ClaimSpec {
+        id: 1,
+        name: "winner_take_all",
+        statement: winner::STATEMENT,
+        run: winner::winner_take_all,
+    },
+    ClaimSpec {
+        id: 2,
+        name: "order_and_relative_variance_bounds",
+        statement: order::STATEMENT,
+        run: order::run,
+    },
+    ClaimSpec {
+        id: 3,
+        name: "closed_form_death_times",
+        statement: death_times::STATEMENT,
+        run: death_times::run,
+    },
+    ClaimSpec {
+        id: 4,
+        name: "continuum_matches_quantile_simulation",
+        statement: continuum::STATEMENT,
+        run: continuum::run,
+    },
+    ClaimSpec {
+        id: 5,
+        name: "balance",
+        statement: balance::BALANCE_STATEMENT,
+        run: balance::balance,
+    },
+    ClaimSpec {
+        id: 6,
+        name: "m_prime_identity",
+        statement: balance::IDENTITY_STATEMENT,
+        run: balance::identity,
+    },
+    ClaimSpec {
+        id: 7,
+        name: "relative_variance_limits",
+        statement: relvar::STATEMENT,
+        run: relvar::run,
+    },
+    ClaimSpec {
+        id: 8,
+        name: "time_to_one_neuron",
+        statement: scaling::STATEMENT,
+        run: scaling::run,
+    },
+    ClaimSpec {
+        id: 9,
+        name: "gamma_recursion",
+        statement: gamma::STATEMENT,
+        run: gamma::run,
+    },
+    ClaimSpec {
+        id: 10,
+        name: "final_weight",
+        statement: winner::FINAL_STATEMENT,
+        run: winner::final_weight,
+    },
+    ClaimSpec {
+        id: 11,
+        name: "euler_order_one",
+        statement: convergence::STATEMENT,
+        run: convergence::run,
+    },
+    ClaimSpec {
+        id: 12,
+        name: "reduced_equals_direct",
+        statement: solvers::STATEMENT,
+        run: solvers::run,
+    },
+];
+
+/// Runs claim `id` (1..=12), or `None` if there is no such claim.
+pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
+    CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
+}
+
+/// Runs the given claims (every claim if `ids` is empty) in parallel, returned in id order.
+pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
+    let specs: Vec<&ClaimSpec> = CLAIMS
+        .iter()
+        .filter(|c| ids.is_empty() || ids.contains(&c.id))
+        .collect();
+    // The slowest claims first, so that two cores finish together.
+    let mut claims: Vec<Claim> = specs.par_iter().map(|c| c.run(profile)).collect();
+    claims.sort_by_key(|c| c.id);
+    claims
+}
+
+/// The measured value and the tolerance as short text.
+pub fn format_number(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_owned()
+    } else if x == 0.0 {
+        "0".to_owned()
+    } else if x.fract() == 0.0 && x.abs() < 1e6 {
+        format!("{x:.0}")
+    } else if (1e-3..1e4).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// The claims as a Markdown table (id, claim, measured, tolerance, result, detail).
+pub fn markdown_table(claims: &[Claim]) -> String {
+    let mut s = String::from(
+        "| id | claim | measured | tolerance | result | details |\n|---|---|---|---|---|---|\n",
+    );
+    for c in claims {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            c.id,
+            c.statement.replace('|', "\\|"),
+            format_number(c.measured),
+            format_number(c.tolerance),
+            if c.pass { "pass" } else { "**FAIL**" },
+            c.detail.replace('|', "\\|"),
+        );
+    }
+    s
+}
+
+/// The claims as a plain-text table for a terminal: id, claim (wrapped), measured, tolerance,
+/// pass/fail and seconds; then each claim's detail.
+pub fn text_table(claims: &[Claim]) -> String {
+    const WIDTH: usize = 64;
+    let mut s = format!(
+        "{:>3}  {:<WIDTH$}  {:>10}  {:>10}  {:<4}  {:>6}\n",
+        "id", "claim", "measured", "tolerance", "", "s"
+    );
+    for c in claims {
+        let lines = wrap(&c.statement, WIDTH);
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(
+                    s,
+                    "{:>3}  {:<WIDTH$}  {:>10}  {:>10}  {:<4}  {:>6.2}",
+                    c.id,
+                    line,
+                    format_number(c.measured),
+                    format_number(c.tolerance),
+                    if c.pass { "pass" } else { "FAIL" },
+                    c.seconds
+                );
+            } else {
+                let _ = writeln!(s, "     {line}");
+            }
+        }
+    }
+    s.push('\n');
+    for c in claims {
+        let _ = writeln!(s, "{:>3}: {}", c.id, c.detail);
+    }
+    s
+}
+
+/// Greedy word wrap at `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().map_or(0, |l| l.chars().count());
+        if last > 0 && last + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(line) = lines.last_mut() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The flags of `sparsify verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// fast: m up to 1e5, a few seeds (under a minute); full: m up to 1e7, more seeds.
+    #[arg(long, value_enum, default_value_t = Profile::Fast)]
+    profile: Profile,
+
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+
+    /// Run only this claim (1 to 12); repeat for several.
+    #[arg(long = "claim", value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=12))]
+    claims: Vec<u32>,
+}
+
+/// The JSON form of a verification.
+#[derive(Serialize)]
+struct Report<'a> {
+    command: &'static str,
+    sparsify_version: &'static str,
+    profile: Profile,
+    all_pass: bool,
+    wall_seconds: f64,
+    claims: &'a [Claim],
+}
+
+/// Runs `sparsify verify`: exit 0 if every claim passes, 1 if any fails.
+pub(crate) fn execute(args: &VerifyArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
+    let start = Instant::now();
+    let claims = run_claims(&args.claims, args.profile);
+    let wall_seconds = start.elapsed().as_secs_f64();
+    let all_pass = claims.iter().all(|c| c.pass);
+    let stdout_err = |e| CliError::io(std::path::Path::new("<stdout>"), e);
+    if args.json {
+        let report = Report {
+            command: "verify",
+            sparsify_version: env!("CARGO_PKG_VERSION"),
+            profile: args.profile,
+            all_pass,
+            wall_seconds,
+            claims: &claims,
+        };
+        serde_json::to_writer_pretty(&mut *ctx.stdout, &report)
+            .map_err(|e| stdout_err(e.into()))?;
+        writeln!(ctx.stdout).map_err(stdout_err)?;
+    } else {
+        write!(ctx.stdout, "{}", text_table(&claims)).map_err(stdout_err)?;
+        let failed = claims.iter().filter(|c| !c.pass).count();
+        writeln!(
+            ctx.stdout,
+            "\n{} of {} claims pass ({} profile, {:.1} s)",
+            claims.len() - failed,
+            claims.len(),
+            args.profile.name(),
+            wall_seconds
+        )
+        .map_err(stdout_err)?;
+    }
+    Ok(if all_pass {
+        exit::SUCCESS
+    } else {
+        exit::CLAIM_FAILED
+    })
+}

@@ -8,9 +8,9 @@
 //! and this one only turns flags into their calls and their results into files.
 //!
 //! # Layout
-//! One module per subcommand (`run`, `predict`, `verify`), plus shared helpers: `io` (atomic outputs, `.npy` and
-//! text input, number formatting) and `error` (the error type and exit codes). Adding a
-//! subcommand is one module and one variant of `Command`.
+//! One module per subcommand (`run`, `predict`, `verify`), plus shared helpers: `io` (atomic
+//! outputs, `.npy` and text input, number formatting) and `error` (the error type and exit
+//! codes). Adding a subcommand is one module and one variant of `Command`.
 #![deny(missing_docs)]
 
 mod error;

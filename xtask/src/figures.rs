@@ -87,6 +87,8 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
             println!("wrote {}", path.display());
         }
     }
+    // Theory against simulation: theory_vs_simulation, death_times, time_to_one_neuron.
+    crate::verify::render_theory_figures(&out)?;
     println!(
         "figures done in {:.2} s (simulation {:.2} s, rendering {:.2} s)",
         start.elapsed().as_secs_f64(),

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -56,8 +57,15 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     text.push_str(&format!(
         "\nWall time: {seconds:.1} s on this project's machine.\n"
     ));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".claims.md.")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".claims.md.");
+    // Ordinary permissions (subject to the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(text.as_bytes())
@@ -70,5 +78,25 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     if !failed.is_empty() {
         anyhow::bail!("claims {failed:?} failed; see {}", path.display());
     }
+    Ok(())
+}
+
+/// Renders the figures of `sparsify_cli::theory_figures` (PNG and SVG) into `out`; called by
+/// `cargo xtask figures`. Each file is written atomically by `sparsify-plot`.
+pub(crate) fn render_theory_figures(out: &Path) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let figures = sparsify_cli::theory_figures::all().map_err(anyhow::Error::msg)?;
+    for fig in &figures {
+        for ext in ["png", "svg"] {
+            let path = out.join(format!("{}.{ext}", fig.stem));
+            fig.render(&path)
+                .with_context(|| format!("rendering {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    println!(
+        "theory figures done in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -150,7 +150,7 @@ struct IdentityObserver {
     prediction: SeedPrediction,
     worst: f64,
     checked: u64,
-    /// Ranges (min, max) over steps with m' >= 50 of: m'_sim / m'_published, (1 + rho)/||w||^2
+    /// Ranges (min, max) over steps with m' >= 1000 of: m'_sim / m'_published, (1 + rho)/||w||^2
     /// and (||w||_1 / published ||w||_1)^2.
     factor: (f64, f64),
     explained: (f64, f64),
@@ -179,7 +179,7 @@ impl Observer for IdentityObserver {
         let e = (lhs - (1.0 + rho) * one * one).abs() / lhs;
         self.worst = self.worst.max(e);
         self.checked += 1;
-        if n >= 50 {
+        if n >= 1000 {
             let (Ok(mp), Ok(op)) = (
                 self.prediction.m_prime(after.t),
                 self.prediction.one_norm(after.t),
@@ -198,11 +198,12 @@ impl Observer for IdentityObserver {
 /// two-pass variance of the weights and the norms from the run's pairwise sums; each carries
 /// ~1e-15 of rounding (the identity itself is exact algebra).
 ///
-/// Side condition (the explanation): `(1 + rho)/||w||^2`, the factor by which `m'` exceeds the
-/// published `m' ~ ||w||_1^2`, stays within `[1.5, 2.05]`: rho lies between its half-normal
+/// Side condition (the explanation): while `m' >= 1000`, `(1 + rho)/||w||^2`, the factor by which
+/// `m'` exceeds the published `m' ~ ||w||_1^2`, stays within `[1.5, 2.05]`: rho lies between its half-normal
 /// start `pi/2 - 1` (less a sampling error of ~0.01 at m = 1e4) and its exponential-tail limit
 /// 1, and `0.81 <= ||w||^2 <= 1`, so the factor is about `pi/2` to 2 (the bounds leave 0.05 for
-/// sampling); the detail shows it against the
+/// sampling). Below ~1000 survivors a single draw's rho fluctuates by more than that (it can
+/// exceed 1 with a few dozen survivors), so the range is taken over `m' >= 1000`; the detail shows it against the
 /// published prediction's total error factor, the rest being the error of the published
 /// `||w||_1(t)`.
 pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
@@ -223,7 +224,7 @@ pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
     };
     sim.run(&mut obs, || false).map_err(|e| e.to_string())?;
     let detail = format!(
-        "m = {m}, lambda = {lambda:e}, {} steps: worst relative residual {:.1e}; at m' >= 50 the \
+        "m = {m}, lambda = {lambda:e}, {} steps: worst relative residual {:.1e}; at m' >= 1000 the \
          published m' is low by x{:.2}..x{:.2}, of which (1 + rho)/||w||^2 = x{:.3}..x{:.3} \
          and (||w||_1 / published ||w||_1)^2 = x{:.2}..x{:.2}",
         obs.checked,
@@ -247,6 +248,6 @@ pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
     .require(obs.checked > 0, "at least one step was checked")
     .require(
         lo >= 1.5 && hi <= 2.05,
-        "(1 + rho)/||w||^2 stays within [1.5, 2.05]",
+        "(1 + rho)/||w||^2 stays within [1.5, 2.05] while m' >= 1000",
     ))
 }

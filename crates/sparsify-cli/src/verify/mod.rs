@@ -45,6 +45,7 @@ pub use death_times::{
 pub use gamma::gamma_error;
 pub use relvar::start_standard_error;
 pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};
+pub(crate) use sim::log_counts;
 pub use solvers::{DeathEvents, death_events};
 pub use winner::{final_weight_with, winner_take_all_with};
 

@@ -109,6 +109,9 @@ pub enum AdaptiveStop {
     AllDropped,
     /// The end time was reached.
     EndTime,
+    /// The monitor of a `*_monitored` solver asked to stop (a Ctrl-C, say): the final state is
+    /// the end of the last accepted step, with every death up to it located.
+    Interrupted,
 }
 
 impl AdaptiveStop {
@@ -118,6 +121,7 @@ impl AdaptiveStop {
             AdaptiveStop::OneLeft => "one_left",
             AdaptiveStop::AllDropped => "all_dropped",
             AdaptiveStop::EndTime => "end_time",
+            AdaptiveStop::Interrupted => "interrupted",
         }
     }
 }
@@ -152,6 +156,18 @@ pub struct AdaptiveSummary {
     pub outputs: Vec<StepStats>,
 }
 
+/// Where an adaptive run is, before each step: what a progress display shows, and what a
+/// monitor needs to decide to stop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdaptiveProgress {
+    /// Accepted steps so far.
+    pub steps: u64,
+    /// The time reached.
+    pub t: f64,
+    /// Survivors.
+    pub m_prime: usize,
+}
+
 /// The reduced continuous-time flow of an affine variant from `w0`, recording the state at
 /// `output_times` (any order; values past the end are ignored).
 ///
@@ -178,6 +194,21 @@ pub fn solve_reduced_table(
     cfg: &AdaptiveConfig,
     table: &mut PrefixMoments,
     output_times: &[f64],
+) -> Result<AdaptiveSummary, CoreError> {
+    solve_reduced_monitored(dynamics, cfg, table, output_times, &mut |_| false)
+}
+
+/// [`solve_reduced_table`], calling `monitor` before every step (an O(1) call: for progress
+/// displays); the run stops with [`AdaptiveStop::Interrupted`] when it returns `true`.
+///
+/// # Errors
+/// As [`solve_reduced`].
+pub fn solve_reduced_monitored(
+    dynamics: &dyn Dynamics,
+    cfg: &AdaptiveConfig,
+    table: &mut PrefixMoments,
+    output_times: &[f64],
+    monitor: &mut dyn FnMut(&AdaptiveProgress) -> bool,
 ) -> Result<AdaptiveSummary, CoreError> {
     let mu = dynamics
         .affine_shift()
@@ -229,6 +260,14 @@ pub fn solve_reduced_table(
         }
         if cfg.t_end.is_some_and(|te| dp.t >= te) {
             break AdaptiveStop::EndTime;
+        }
+        let at = AdaptiveProgress {
+            steps: dp.counts.steps,
+            t: dp.t,
+            m_prime: sys.n,
+        };
+        if monitor(&at) {
+            break AdaptiveStop::Interrupted;
         }
         dp.step(&mut sys, cfg.t_end)?;
         // s is decreasing (s' = -lambda/alpha < 0): a death is a sign change at the end.
@@ -289,6 +328,21 @@ pub fn solve_full(
     w0: InitialWeights,
     output_times: &[f64],
 ) -> Result<AdaptiveSummary, CoreError> {
+    solve_full_monitored(dynamics, cfg, w0, output_times, &mut |_| false)
+}
+
+/// [`solve_full`], calling `monitor` before every step; the run stops with
+/// [`AdaptiveStop::Interrupted`] when it returns `true`.
+///
+/// # Errors
+/// As [`solve_full`].
+pub fn solve_full_monitored(
+    dynamics: &dyn Dynamics,
+    cfg: &AdaptiveConfig,
+    w0: InitialWeights,
+    output_times: &[f64],
+    monitor: &mut dyn FnMut(&AdaptiveProgress) -> bool,
+) -> Result<AdaptiveSummary, CoreError> {
     check_end(dynamics.lambda(), cfg)?;
     let times = sorted_times(output_times)?;
     let m = w0.len();
@@ -326,6 +380,14 @@ pub fn solve_full(
         }
         if cfg.t_end.is_some_and(|te| dp.t >= te) {
             break AdaptiveStop::EndTime;
+        }
+        let at = AdaptiveProgress {
+            steps: dp.counts.steps,
+            t: dp.t,
+            m_prime: dp.y.len(),
+        };
+        if monitor(&at) {
+            break AdaptiveStop::Interrupted;
         }
         dp.step(&mut sys, cfg.t_end)?;
         // The earliest crossing among the coordinates that end the step at or below 0.
@@ -613,6 +675,27 @@ mod tests {
             matches!(e, CoreError::TooManySteps { max_steps: 3, .. }),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_monitor_sees_every_step_and_can_stop_the_run() {
+        let w0 = InitialWeights::quantile(50, None).unwrap();
+        let cfg = AdaptiveConfig::new(1e-8, 1e-12, None).unwrap();
+        let l1 = L1::new(1e-2).unwrap();
+        let mut seen = Vec::new();
+        let mut table = PrefixMoments::new(w0.clone().into_vec());
+        let s = solve_reduced_monitored(&l1, &cfg, &mut table, &[], &mut |p| {
+            seen.push(*p);
+            p.steps >= 10
+        })
+        .unwrap();
+        assert_eq!(s.stop, AdaptiveStop::Interrupted);
+        assert_eq!(s.counts.steps, 10);
+        assert_eq!(seen.len(), 11);
+        assert!(seen.windows(2).all(|w| w[0].t < w[1].t));
+        let s = solve_full_monitored(&l1, &cfg, w0, &[], &mut |p| p.t > 1.0).unwrap();
+        assert_eq!(s.stop, AdaptiveStop::Interrupted);
+        assert!(s.final_state.t > 1.0 && s.final_state.m_prime > 1);
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! sort, for the reduced solvers at m = 1e8..1e9.
 //!
 //! The weights are generated in chunks of [`CHUNK`] draws, chunk `i` from its own
-//! `Pcg64::seed_from_u64(splitmix64(seed) ^ splitmix64(i))`, so the result depends only on
-//! `(seed, m, sigma)`, never on the number of threads. **This stream differs from
+//! `Pcg64::seed_from_u64(splitmix64(splitmix64(seed) ^ i))`, so the result depends only on
+//! `(seed, m, sigma)`, never on the number of threads. The pair `(seed, i)` is combined
+//! asymmetrically: a symmetric mix such as `splitmix64(seed) ^ splitmix64(i)` would give chunk
+//! `i` of seed `s` the same draws as chunk `s` of seed `i` (correlating a sweep over seeds), and
+//! chunk `s` of seed `s` the sequential stream of seed 0. Two chunk seeds coincide only if
+//! `splitmix64(s) ^ splitmix64(s')` is below the chunk count, a chance of ~2^-54 per pair. **This stream differs from
 //! [`InitialWeights::half_normal`]'s** (one sequential `Pcg64`), so the same seed gives
 //! different weights through the two functions; both are |N(0, sigma^2)| samples.
 //!
@@ -44,7 +48,7 @@ impl InitialWeights {
         let mut w = vec![0.0f64; m];
         let base = splitmix64(seed);
         w.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| {
-            let mut rng = rand_pcg::Pcg64::seed_from_u64(base ^ splitmix64(i as u64));
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(splitmix64(base ^ i as u64));
             for x in chunk {
                 let z: f64 = StandardNormal.sample(&mut rng);
                 *x = (sigma * z).abs();
@@ -79,6 +83,14 @@ mod tests {
         assert_eq!(a, b);
         let c = InitialWeights::half_normal_parallel(43, m, None).unwrap();
         assert_ne!(a, c);
+        // Not the sequential stream of any seed, and seeds do not swap chunks: with a
+        // symmetric mix, seed 0 (one chunk) drew exactly `half_normal` with seed 0.
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
+        let small = 5000;
+        assert_ne!(
+            InitialWeights::half_normal_parallel(0, small, None).unwrap(),
+            InitialWeights::half_normal(&mut rng, small, None).unwrap()
+        );
         // E||w||^2 = 0.81 with sd 0.81*sqrt(2/m) = 3.5e-4: 5 sd is 1.8e-3. The median of
         // |N(0,1)| is 0.6745, so w[m/2]*sqrt(m)/0.9 is within ~1e-3 of it (sd ~ 1/(2 f sqrt m)).
         let sq: f64 = w.iter().map(|x| x * x).sum();

@@ -48,7 +48,7 @@ pub mod reduced;
 pub mod schedule;
 pub mod sum;
 
-pub use adaptive::{AdaptiveConfig, AdaptiveStop, AdaptiveSummary, DeathTime};
+pub use adaptive::{AdaptiveConfig, AdaptiveProgress, AdaptiveStop, AdaptiveSummary, DeathTime};
 pub use dynamics::{DYNAMICS_NAMES, Dynamics, Globals, VariantParams, dynamics_by_name};
 pub use error::CoreError;
 pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};

@@ -44,6 +44,20 @@ impl CheckpointSchedule {
     }
 }
 
+/// The checkpoint steps in increasing order, from the current position: `0, 1, .., 50, 52, 56,
+/// ..` for a new schedule. Solvers without a step grid (the adaptive solver) use it to ask for
+/// their state at the reference times `t = k*h`. Do not mix with [`CheckpointSchedule::contains`]
+/// on the same value: both move the position.
+impl Iterator for CheckpointSchedule {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let step = self.next;
+        self.advance();
+        Some(step)
+    }
+}
+
 impl Default for CheckpointSchedule {
     fn default() -> Self {
         Self::new()
@@ -73,6 +87,16 @@ mod tests {
         assert!((125..=140).contains(&after), "{after}");
         // The first few after 50, computed by hand: 50*1.0592537 = 52.96, 56.10, 59.42.
         assert_eq!(&steps[51..54], &[52, 56, 59]);
+    }
+
+    #[test]
+    fn iteration_yields_exactly_the_steps_contains_accepts() {
+        let mut s = CheckpointSchedule::new();
+        let by_query: Vec<u64> = (0..=20_000).filter(|&k| s.contains(k)).collect();
+        let by_iter: Vec<u64> = CheckpointSchedule::new()
+            .take_while(|&k| k <= 20_000)
+            .collect();
+        assert_eq!(by_iter, by_query);
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn build_sparsify() -> PathBuf {
 }
 
 /// Runs `sparsify run <args>` in `dir`.
-fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(sparsify_bin())
         .arg("run")
         .args(args)
@@ -73,12 +73,12 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the sparsify binary starts")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The file names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("readable dir")
         .map(|e| {
@@ -135,13 +135,13 @@ fn assert_same_csv(ours: &Path, reference: &Path) {
     }
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     let content = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&content).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn fixture_str(name: &str) -> String {
+pub(crate) fn fixture_str(name: &str) -> String {
     fixture(name)
         .to_str()
         .expect("UTF-8 fixture path")
@@ -175,7 +175,7 @@ fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[
 
 /// Runs an invalid command line with all three outputs requested in a fresh directory that
 /// holds `inputs`, and checks the contract for user errors.
-fn assert_rejected(args: &[&str], inputs: &[(&str, &[u8])], must_mention: &[&str]) {
+pub(crate) fn assert_rejected(args: &[&str], inputs: &[(&str, &[u8])], must_mention: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, content) in inputs {
         std::fs::write(dir.path().join(name), content).expect("write input");

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module is a topic.
 
 mod cli;
+mod cli_solvers;
 mod common;
 mod figures;
 mod properties;

@@ -6,7 +6,7 @@
 //! (`xtask/bench/loops.py`) time theirs with `perf_counter`. Each is run several times and the
 //! best time is kept (the minimum is the least noisy estimate on a shared machine).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -21,24 +21,21 @@ struct Timing {
 }
 
 /// Runs the benchmark. `--quick` uses fewer repetitions and skips the slow published loop;
-/// `--m`, `--lambda` change the configuration (default: the published m = 1e5, lambda = 1e-5).
+/// `--m`, `--lambda` change the configuration (default: the published m = 1e5, lambda = 1e-5);
+/// `--scale M` runs only `sparsify run --method reduced --parallel-init` at m = M (e.g. 1e8)
+/// and reports its phases and peak memory.
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    if let Some(scale_m) = flag_value(args, "--scale") {
+        let exe = build_release()?;
+        let lambda = flag_value(args, "--lambda").unwrap_or("1e-5");
+        return scale(&exe, scale_m, lambda, if quick { 1 } else { 3 });
+    }
     let m = flag_value(args, "--m").unwrap_or("1e5");
     let lambda = flag_value(args, "--lambda").unwrap_or("1e-5");
     let reps = if quick { 2 } else { 5 };
     let root = workspace_root();
-
-    eprintln!("building sparsify (release)...");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "sparsify-cli", "--quiet"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p sparsify-cli failed");
-    }
-    let exe = root.join("target/release/sparsify");
+    let exe = build_release()?;
     let methods = supported_methods(&exe);
 
     let mut timings = Vec::new();
@@ -68,6 +65,103 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         ),
     }
     print_table(&timings, m, lambda);
+    Ok(())
+}
+
+/// Builds the release binary and returns its path.
+fn build_release() -> anyhow::Result<PathBuf> {
+    let root = workspace_root();
+    eprintln!("building sparsify (release)...");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "sparsify-cli", "--quiet"])
+        .current_dir(&root)
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p sparsify-cli failed");
+    }
+    Ok(root.join("target/release/sparsify"))
+}
+
+/// `--scale M`: the reduced solver from M parallel-drawn weights, the best of `reps` runs:
+/// the whole process's wall time (draw + sort + prefix moments + loop), the solver's set-up
+/// and loop times from its summary, and the peak resident memory when GNU time is at
+/// `/usr/bin/time` (a child's peak RSS is not readable otherwise; skipped without it).
+#[allow(clippy::print_stdout)] // The table is this command's output.
+fn scale(exe: &Path, m: &str, lambda: &str, reps: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let summary = dir.path().join("summary.json");
+    let gnu_time = Path::new("/usr/bin/time");
+    let have_time = gnu_time.is_file();
+    if !have_time {
+        eprintln!("/usr/bin/time not found: peak memory is not reported");
+    }
+    let mut best: Option<(f64, f64, f64, Option<u64>, u64)> = None;
+    for _ in 0..reps {
+        let mut cmd = if have_time {
+            let mut c = Command::new(gnu_time);
+            c.arg("-v").arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        cmd.args([
+            "run",
+            "--method",
+            "reduced",
+            "--parallel-init",
+            "--seed",
+            "0",
+            "--m",
+            m,
+            "--lambda",
+            lambda,
+        ])
+        .arg("--summary")
+        .arg(&summary);
+        let started = std::time::Instant::now();
+        let out = cmd.output().context("running sparsify")?;
+        let total = started.elapsed().as_secs_f64();
+        if !out.status.success() {
+            bail!(
+                "sparsify run at m = {m} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary)?)?;
+        let loop_s = v["wall_seconds"].as_f64().context("no wall_seconds")?;
+        let setup_s = v["setup_seconds"].as_f64().unwrap_or(f64::NAN);
+        let steps = v["steps"].as_u64().unwrap_or(0);
+        // GNU time -v: "Maximum resident set size (kbytes): 789884".
+        let rss_kb = String::from_utf8_lossy(&out.stderr).lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes):")
+                .and_then(|x| x.trim().parse::<u64>().ok())
+        });
+        if best.is_none_or(|b| total < b.0) {
+            best = Some((total, setup_s, loop_s, rss_kb, steps));
+        }
+    }
+    let Some((total, setup_s, loop_s, rss_kb, steps)) = best else {
+        bail!("no run")
+    };
+    eprintln!("scale m = {m}: {total:.2} s");
+    println!(
+        "\nsparsify run --method reduced --parallel-init, m = {m}, lambda = {lambda}, h = 0.5 \
+         (best of {reps})\n"
+    );
+    println!(
+        "| {:>8} | {:>14} | {:>16} | {:>8} | {:>8} | {:>13} |",
+        "m", "process (s)", "prefix moments", "loop", "steps", "peak RSS"
+    );
+    println!(
+        "|{:->10}|{:->16}|{:->18}|{:->10}|{:->10}|{:->15}|",
+        "", "", "", "", "", ""
+    );
+    let rss = rss_kb.map_or("-".to_owned(), |kb| format!("{:.0} MB", kb as f64 / 1024.0));
+    println!(
+        "| {m:>8} | {total:>14.2} | {setup_s:>16.2} | {loop_s:>8.2} | {steps:>8} | {rss:>13} |"
+    );
     Ok(())
 }
 

@@ -17,7 +17,10 @@ tasks:
   figures [--out DIR]     regenerate every figure (PNG + SVG) into DIR (default: figures/)
   verify  [--profile fast|full]
                           run every theoretical claim and write figures/claims.md
-  bench   [--quick]       time sparsify against the published Python loop and numpy
+  bench   [--quick] [--m M] [--lambda L]
+                          time sparsify against the published Python loop and numpy
+  bench   --scale M       time sparsify run --method reduced --parallel-init at m = M
+                          (e.g. 1e8): process, prefix moments, loop, peak RSS
 ";
 
 fn main() -> ExitCode {

@@ -58,11 +58,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the Euler simulation from initial weights until one coordinate is left.
+    /// Run the simulation from initial weights until one coordinate is left.
     ///
-    /// Each step is w += ((1 - ||w||^2) w - lambda) h on the surviving coordinates, then every
-    /// coordinate <= 0 is dropped. By default the run prints a short summary; --trajectory,
-    /// --deaths and --summary write files instead (atomically: complete or not at all).
+    /// By default (--method direct) each Euler step is w += ((1 - ||w||^2) w - lambda) h on the
+    /// surviving coordinates, then every coordinate <= 0 is dropped; --method reduced does the
+    /// same in O(1) per step, --method adaptive follows the flow in continuous time. By default
+    /// the run prints a short summary; --trajectory, --deaths and --summary write files instead
+    /// (atomically: complete or not at all).
     Run(run::RunArgs),
     /// Predict death times (or, with --continuum, whole curves) in closed form, without
     /// simulating.

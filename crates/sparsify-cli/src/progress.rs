@@ -1,4 +1,5 @@
-//! A progress bar for long runs, on stderr, only when stderr is a terminal.
+//! A progress bar for long runs, and a spinner for long set-up phases, on stderr, only when
+//! stderr is a terminal.
 
 use std::time::{Duration, Instant};
 
@@ -60,7 +61,16 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, s: &StepStats) {
+    /// Where a solver without an [`Observer`] hook is (the adaptive solver's monitor): `step`
+    /// is its accepted steps. Cheap enough to call before every step.
+    pub(crate) fn tick(&mut self, step: u64, t: f64, m_prime: usize) {
+        if self.bar.is_some() && (m_prime > CHECK_ALWAYS_ABOVE || step.is_multiple_of(CHECK_EVERY))
+        {
+            self.update(step, t, m_prime);
+        }
+    }
+
+    fn update(&mut self, step: u64, t: f64, m_prime: usize) {
         let Some(bar) = &self.bar else { return };
         let now = Instant::now();
         if now.duration_since(self.last_update) < UPDATE_EVERY {
@@ -71,19 +81,14 @@ impl Progress {
             bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
             self.visible = true;
         }
-        let (m, n) = (self.m as f64, s.m_prime.max(1) as f64);
+        let (m, n) = (self.m as f64, m_prime.max(1) as f64);
         let done = if self.m > 1 {
             (m / n).ln() / m.ln()
         } else {
             1.0
         };
         bar.set_position((done * BAR_LEN as f64).round() as u64);
-        bar.set_message(format!(
-            "step {}  t = {}  m' = {}",
-            s.step,
-            fmt_f64(s.t),
-            s.m_prime
-        ));
+        bar.set_message(format!("step {step}  t = {}  m' = {m_prime}", fmt_f64(t)));
     }
 }
 
@@ -91,8 +96,50 @@ impl Observer for Progress {
     fn start(&mut self, _initial: &StepStats, _w: &[f64]) {}
 
     fn step(&mut self, _before: &StepStats, after: &StepStats, _w: &[f64]) {
-        if after.m_prime > CHECK_ALWAYS_ABOVE || after.step.is_multiple_of(CHECK_EVERY) {
-            self.update(after);
+        self.tick(after.step, after.t, after.m_prime);
+    }
+
+    /// The bar never reads the weights: saying so keeps a reduced step O(1) (the default
+    /// `true` would make the reduced solver materialise all m' weights every step).
+    fn wants_weights(&self, _before: &StepStats, _after: &StepStats) -> bool {
+        false
+    }
+}
+
+/// A message line for one set-up phase (drawing, sorting, prefix moments at large m), shown
+/// only when enabled; cleared by [`Phase::finish`] or when dropped.
+///
+/// Drawn once from the calling thread, never animated: the binary holds the stderr lock for
+/// the whole command, so indicatif's steady-tick thread would block on it forever (and the
+/// bar's `finish` would wait for that thread).
+#[derive(Debug)]
+pub(crate) struct Phase {
+    spinner: Option<ProgressBar>,
+}
+
+impl Phase {
+    /// Starts a spinner saying `msg` (a no-op unless `enabled`).
+    pub(crate) fn start(enabled: bool, msg: impl Into<String>) -> Self {
+        let spinner = enabled.then(|| {
+            let spinner = ProgressBar::new_spinner();
+            let style = ProgressStyle::with_template("{spinner} {msg}...")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            spinner.set_style(style);
+            spinner.set_message(msg.into());
+            spinner.tick();
+            spinner
+        });
+        Self { spinner }
+    }
+
+    /// Removes the spinner.
+    pub(crate) fn finish(self) {}
+}
+
+impl Drop for Phase {
+    fn drop(&mut self) {
+        if let Some(s) = &self.spinner {
+            s.finish_and_clear();
         }
     }
 }

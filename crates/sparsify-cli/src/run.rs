@@ -1,18 +1,18 @@
-//! `sparsify run`: one Euler simulation from initial weights to a single survivor, with its
+//! `sparsify run`: one simulation from initial weights to a single survivor (Euler on the
+//! whole vector, Euler on the reduced state, or the continuous-time flow: see `solve`), with its
 //! trajectory, death events and summary.
+
+mod solve;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::Serialize;
 use sparsify_core::{
-    CoreError, EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, RunSummary,
-    StepStats, StopReason, SumMode,
+    CoreError, EulerConfig, InitialWeights, Method, ScriptRow, StepStats, SumMode,
 };
 
 use sparsify_plot::PlotError;
@@ -21,7 +21,8 @@ use crate::Context;
 use crate::error::{CliError, exit};
 use crate::figures::{self, FigureData, RunParams};
 use crate::io::{PendingOutput, fmt_f64, read_initial_weights};
-use crate::progress::Progress;
+use crate::progress::Phase;
+use solve::{Outcome, Plan, SolverArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -37,6 +38,23 @@ Examples:
 
   # The published main figure, for other parameters:
   sparsify run --m 1e4 --lambda 1e-4 --rng numpy --figure small.png
+
+  # The same Euler run in O(1) per step (the same death steps as the default direct solver):
+  sparsify run --m 1e4 --lambda 1e-4 --rng numpy --method reduced --deaths small-deaths.csv
+
+  # Continuous time: every death located exactly, tolerances 1e-10 / 1e-13:
+  sparsify run --m 1e4 --lambda 1e-4 --method adaptive --rtol 1e-10 --atol 1e-13 --deaths exact.csv
+
+  # Other dynamics: weight decay mu = 0.05, or an Lp penalty with p = 0.5:
+  sparsify run --m 1e4 --lambda 1e-4 --dynamics l1-l2 --mu 0.05 --method reduced
+  sparsify run --m 1e3 --lambda 1e-3 --dynamics lp --p 0.5 --method adaptive
+
+  # A hundred million coordinates in seconds (parallel seeded draws, ~2 GB of memory):
+  sparsify run --m 1e8 --method reduced --parallel-init --summary big.json
+
+In --method adaptive the trajectory rows are the flow's state at the reference checkpoint
+times t = step*h (h from --step, which sets only that grid), plus the end of the run with an
+empty step field; the deaths CSV gives each located crossing time t with an empty step field.
 
 Exit codes: 0 done; 1 an output could not be written; 2 a bad flag, value or input file
 (nothing is run, nothing is written); 130 stopped by Ctrl-C (all outputs are still written,
@@ -112,17 +130,33 @@ pub(crate) struct RunArgs {
     #[arg(long, requires = "init_file")]
     abs: bool,
 
-    /// Summation order of ||w||_1 and ||w||_2^2: `sequential` reproduces the published script
-    /// bit for bit; `pairwise` is faster and more accurate.
-    #[arg(long, value_name = "SUM", value_enum, default_value_t = SumArg::Sequential)]
-    sum: SumArg,
+    /// Draw the half-normal weights in parallel (pcg64 only): chunks of 2^20 draws, each from
+    /// its own seeded Pcg64, then a parallel in-place sort. The same --seed gives *different*
+    /// weights than without this flag (recorded as rng `pcg64-parallel` in the summary), but
+    /// the same weights on any number of threads. Use it from m ~ 1e7 on, where the
+    /// sequential draw takes seconds.
+    #[arg(long, conflicts_with = "init_file")]
+    parallel_init: bool,
+
+    /// Summation order of ||w||_1 and ||w||_2^2, for --method direct only (refused with the
+    /// others): `sequential` reproduces the published script bit for bit; `pairwise` is faster
+    /// and more accurate [default: sequential].
+    #[arg(long, value_name = "SUM", value_enum)]
+    sum: Option<SumArg>,
+
+    #[command(flatten)]
+    solver: SolverArgs,
 
     /// Write the checkpoints to this CSV: step,t,m_prime,one_norm,sq_norm,w_max,w_min,
     /// relative_variance,gamma (every step to 50, then about 40 per decade, and the last).
+    /// With --method adaptive: the state at t = step*h for those steps, and a last row at the
+    /// end of the run with an empty step field.
     #[arg(long, value_name = "OUT.csv")]
     trajectory: Option<PathBuf>,
 
-    /// Write every change of m' to this CSV: step,t,m_prime.
+    /// Write every change of m' to this CSV: step,t,m_prime (after Euler step `step`, at
+    /// t = step*h). With --method adaptive: one row per located death, `t` the crossing time
+    /// and `step` empty.
     #[arg(long, value_name = "OUT.csv")]
     deaths: Option<PathBuf>,
 
@@ -157,7 +191,7 @@ pub(crate) enum InitKind {
 
 /// Summation orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SumArg {
+pub(crate) enum SumArg {
     /// Left to right over the sorted weights, the published script's order.
     Sequential,
     /// Blocks of 128 with 8 lanes, combined pairwise.
@@ -198,52 +232,63 @@ pub(crate) struct InitRecord {
 
 /// Runs `sparsify run`; returns the exit code on success (0, or 130 when interrupted).
 pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
-    let cfg = EulerConfig::new(args.lambda, args.step, args.sum.into())
+    let sum = args.sum.unwrap_or(SumArg::Sequential);
+    let cfg = EulerConfig::new(args.lambda, args.step, sum.into())
         .map_err(|e| CliError::core(flag_for(&e), &e))?;
+    let sum_given = args
+        .sum
+        .and_then(|s| s.to_possible_value())
+        .map(|v| v.get_name().to_owned());
+    let plan = Plan::new(&args.solver, args.lambda, sum_given.as_deref())?;
     if args.init_file.is_none() && args.rng == RngKind::Numpy && args.init == InitKind::HalfNormal {
         check_numpy_seed(args.seed)?;
     }
+    check_parallel_init(args)?;
     let outputs = Outputs::create(args)?;
-    let (w0, init) = initial_weights(args)?;
+    let (w0, init) = run_initial_weights(args, ctx.progress)?;
     let m = w0.len();
     // The figure needs the initial weights (their number) after the simulation has taken them.
     let figure_w0 = args.figure.as_ref().map(|_| w0.as_slice().to_vec());
-    let mut sim = EulerSim::new(cfg, w0).map_err(|e| CliError::core(flag_for(&e), &e))?;
-
-    let interrupted = ctx.interrupted;
-    let mut record = RecordConfig::checkpoints_and_deaths();
+    let solver = RunSolver {
+        method: plan.method,
+        solver: plan.solver_name(),
+        dynamics: plan.dynamics_name.clone(),
+        mu: plan.mu,
+        p: plan.p,
+        rtol: plan.adaptive.map(|a| a.rtol()),
+        atol: plan.adaptive.map(|a| a.atol()),
+    };
     // The published script's history rows are what the figure plots; a few dozen rows.
-    record.script_log = args.figure.is_some();
-    let mut observer = (Recorder::new(record), Progress::new(m, ctx.progress));
-    let started = Instant::now();
-    let result = sim.run(&mut observer, || interrupted.load(Ordering::Relaxed));
-    let wall_seconds = started.elapsed().as_secs_f64();
-    let (mut recorder, progress) = observer;
-    progress.finish();
-    recorder.finish();
-    // An unstable step found mid-run is a bad --step (or --sigma) too: report it, write nothing.
-    let summary = result.map_err(|e| CliError::core(flag_for(&e), &e))?;
+    let outcome = solve::run(
+        plan,
+        w0,
+        cfg.h(),
+        cfg.sum(),
+        args.figure.is_some(),
+        ctx.progress,
+        ctx.interrupted,
+    )?;
 
     let report = Report {
         cfg: &cfg,
+        solver,
         m,
         init,
-        summary: &summary,
-        recorder: &recorder,
-        wall_seconds,
+        parallel_init: args.parallel_init,
+        outcome: &outcome,
     };
     let any_output = outputs.any() || args.figure.is_some();
     outputs.write_all(&report)?;
     if let (Some(path), Some(w0)) = (&args.figure, figure_w0) {
-        write_figure(path, args, &cfg, w0, &recorder)?;
+        write_figure(path, args, &cfg, w0, &outcome.script_log)?;
     }
     if !any_output {
         report
             .print_human(ctx.stdout)
             .map_err(|e| CliError::io(std::path::Path::new("<stdout>"), e))?;
     }
-    if summary.stop == StopReason::Interrupted {
-        let s = &summary.final_state;
+    if outcome.interrupted {
+        let s = &outcome.final_state;
         let written = if any_output {
             "; outputs written, marked incomplete"
         } else {
@@ -259,6 +304,61 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         return Ok(exit::INTERRUPTED);
     }
     Ok(exit::SUCCESS)
+}
+
+/// `--parallel-init` draws half-normal weights with pcg64; with anything else it would
+/// silently do nothing.
+fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
+    if !args.parallel_init {
+        return Ok(());
+    }
+    if args.init == InitKind::Quantile {
+        return Err(CliError::usage(
+            "--parallel-init: applies to --init half-normal only (quantile weights are computed, \
+             not drawn)",
+        ));
+    }
+    if args.rng == RngKind::Numpy {
+        return Err(CliError::usage(
+            "--parallel-init: draws with --rng pcg64 only (numpy's stream is sequential by \
+             definition); drop one of the two",
+        ));
+    }
+    Ok(())
+}
+
+/// The run's initial weights, with a spinner at large m; `--parallel-init` uses the parallel
+/// seeded stream.
+fn run_initial_weights(
+    args: &RunArgs,
+    progress: bool,
+) -> Result<(InitialWeights, InitRecord), CliError> {
+    let phase = Phase::start(
+        progress && args.init_file.is_none() && args.m >= solve::PHASE_SPINNER_FROM_M,
+        format!("drawing and sorting {} initial weights", args.m),
+    );
+    let result = if args.parallel_init {
+        InitialWeights::half_normal_parallel(args.seed, args.m, args.sigma)
+            .map_err(|e| CliError::core(flag_for(&e), &e))
+            .map(|w0| {
+                let record = InitRecord {
+                    init: "half-normal",
+                    rng: Some("pcg64-parallel"),
+                    seed: Some(args.seed),
+                    sigma: Some(
+                        args.sigma
+                            .unwrap_or_else(|| InitialWeights::default_sigma(args.m)),
+                    ),
+                    init_file: None,
+                    abs: false,
+                };
+                (w0, record)
+            })
+    } else {
+        initial_weights(args)
+    };
+    phase.finish();
+    result
 }
 
 /// `--figure PATH`: the extension must be `.png` or `.svg` (case-insensitive) and the
@@ -285,7 +385,7 @@ fn write_figure(
     args: &RunArgs,
     cfg: &EulerConfig,
     w0: Vec<f64>,
-    recorder: &Recorder,
+    script_log: &[ScriptRow],
 ) -> Result<(), CliError> {
     let data = FigureData {
         params: RunParams {
@@ -294,7 +394,7 @@ fn write_figure(
             init: init_caption(args),
         },
         w0,
-        script_log: recorder.script_log.clone(),
+        script_log: script_log.to_vec(),
         snapshots: Vec::new(),
     };
     let fig = figures::sparsification(&data);
@@ -311,8 +411,26 @@ fn write_figure(
     })
 }
 
-/// How the initial weights were made, as the figure caption says it.
+/// How the initial weights were made, as the figure caption says it, followed by the solver and
+/// dynamics when they are not the published ones.
 fn init_caption(args: &RunArgs) -> String {
+    let solver = &args.solver;
+    let mut caption = weights_caption(args);
+    match (solver.mu, solver.p) {
+        (Some(mu), _) => caption.push_str(&format!("; {} μ = {mu}", solver.dynamics)),
+        (_, Some(p)) => caption.push_str(&format!("; {} p = {p}", solver.dynamics)),
+        _ => {}
+    }
+    match Method::from(solver.method) {
+        Method::Direct => {}
+        Method::Reduced => caption.push_str("; reduced Euler"),
+        Method::Adaptive => caption.push_str("; adaptive DP5(4), continuous time"),
+    }
+    caption
+}
+
+/// How the initial weights were made, as the figure caption says it.
+fn weights_caption(args: &RunArgs) -> String {
     if let Some(path) = &args.init_file {
         let name = path
             .file_name()
@@ -326,6 +444,9 @@ fn init_caption(args: &RunArgs) -> String {
         .map_or_else(|| "σ = 0.9/√m".to_owned(), |s| format!("σ = {s}"));
     match (args.init, args.rng) {
         (InitKind::Quantile, _) => format!("quantile, {scale}"),
+        (InitKind::HalfNormal, RngKind::Pcg64) if args.parallel_init => {
+            format!("|N(0, σ²)|, {scale}, pcg64-parallel seed {}", args.seed)
+        }
         (InitKind::HalfNormal, RngKind::Pcg64) => {
             format!("|N(0, σ²)|, {scale}, pcg64 seed {}", args.seed)
         }
@@ -504,20 +625,26 @@ impl Outputs {
 /// Everything a run reports.
 struct Report<'a> {
     cfg: &'a EulerConfig,
+    solver: RunSolver,
     m: usize,
     init: InitRecord,
-    summary: &'a RunSummary,
-    recorder: &'a Recorder,
-    wall_seconds: f64,
+    parallel_init: bool,
+    outcome: &'a Outcome,
 }
 
 const TRAJECTORY_HEADER: &str =
     "step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma";
 
+/// A step number, or an empty field for an instant off the Euler grid (adaptive runs).
+fn step_field(step: Option<u64>) -> String {
+    step.map_or_else(String::new, |k| k.to_string())
+}
+
 impl Report<'_> {
     fn write_trajectory(&self, w: &mut dyn Write) -> std::io::Result<()> {
         writeln!(w, "{TRAJECTORY_HEADER}")?;
-        for s in &self.recorder.checkpoints {
+        for row in &self.outcome.checkpoints {
+            let s = &row.state;
             let floats = [
                 s.one_norm,
                 s.sq_norm,
@@ -528,42 +655,64 @@ impl Report<'_> {
             ]
             .map(fmt_f64)
             .join(",");
-            writeln!(w, "{},{},{},{floats}", s.step, fmt_f64(s.t), s.m_prime)?;
+            writeln!(
+                w,
+                "{},{},{},{floats}",
+                step_field(row.step),
+                fmt_f64(s.t),
+                s.m_prime
+            )?;
         }
         Ok(())
     }
 
     fn write_deaths(&self, w: &mut dyn Write) -> std::io::Result<()> {
         writeln!(w, "step,t,m_prime")?;
-        for d in &self.recorder.deaths {
-            writeln!(w, "{},{},{}", d.step, fmt_f64(d.t), d.m_prime)?;
+        for d in &self.outcome.deaths {
+            writeln!(w, "{},{},{}", step_field(d.step), fmt_f64(d.t), d.m_prime)?;
         }
         Ok(())
     }
 
     fn write_summary(&self, w: &mut dyn Write, outputs: OutputPaths) -> std::io::Result<()> {
-        let s = self.summary;
+        let o = self.outcome;
+        let direct = self.solver.method == Method::Direct;
         let json = SummaryJson {
             command: "run",
             sparsify_version: env!("CARGO_PKG_VERSION"),
-            complete: s.stop != StopReason::Interrupted,
+            complete: !o.interrupted,
             parameters: Parameters {
                 m: self.m,
                 lambda: self.cfg.lambda(),
                 h: self.cfg.h(),
-                sum: self.cfg.sum().name(),
+                method: self.solver.method.name(),
+                solver: self.solver.solver,
+                dynamics: self.solver.dynamics.clone(),
+                mu: self.solver.mu,
+                p: self.solver.p,
+                rtol: self.solver.rtol,
+                atol: self.solver.atol,
+                sum: direct.then(|| self.cfg.sum().name()),
+                parallel_init: self.parallel_init,
                 init: self.init.clone(),
             },
             totals: Totals {
-                steps: s.final_state.step,
-                final_t: s.final_state.t,
-                final_m_prime: s.final_state.m_prime,
-                stop_reason: s.stop.name(),
-                death_events: self.recorder.deaths.len(),
+                steps: o.counts.steps,
+                final_t: o.final_state.t,
+                final_m_prime: o.final_state.m_prime,
+                stop_reason: o.stop,
+                death_events: o.deaths.len(),
             },
-            initial_state: State::from(&s.initial_state),
-            final_state: State::from(&s.final_state),
-            wall_seconds: self.wall_seconds,
+            solver_counts: SolverCountsJson {
+                steps: o.counts.steps,
+                rejected_steps: o.counts.rejected,
+                function_evaluations: o.counts.evals,
+                events: o.counts.events,
+            },
+            initial_state: State::from(&o.initial_state),
+            final_state: State::from(&o.final_state),
+            wall_seconds: o.wall_seconds,
+            setup_seconds: o.setup_seconds,
             outputs,
         };
         // serde_json writes NaN and infinities as `null` (they are not JSON numbers): a final
@@ -573,7 +722,8 @@ impl Report<'_> {
     }
 
     fn print_human(&self, w: &mut dyn Write) -> std::io::Result<()> {
-        let s = &self.summary.final_state;
+        let o = self.outcome;
+        let s = &o.final_state;
         let init = &self.init;
         let source = match (&init.init_file, init.rng, init.seed) {
             (Some(path), _, _) => format!("weights from {path}"),
@@ -583,34 +733,68 @@ impl Report<'_> {
         let sigma = init
             .sigma
             .map_or_else(String::new, |x| format!(", sigma = {}", fmt_f64(x)));
+        let solver = &self.solver;
+        let how_solved = match solver.method {
+            Method::Direct => format!("{} sums", self.cfg.sum().name()),
+            Method::Reduced => "reduced Euler".to_owned(),
+            Method::Adaptive => format!(
+                "adaptive, rtol = {}, atol = {}",
+                solver.rtol.map_or_else(String::new, fmt_f64),
+                solver.atol.map_or_else(String::new, fmt_f64)
+            ),
+        };
+        let dynamics = match (solver.mu, solver.p) {
+            (Some(mu), _) => format!("{} (mu = {})", solver.dynamics, fmt_f64(mu)),
+            (_, Some(p)) => format!("{} (p = {})", solver.dynamics, fmt_f64(p)),
+            _ => solver.dynamics.clone(),
+        };
         writeln!(
             w,
-            "sparsify run: m = {}, lambda = {}, h = {} ({source}{sigma}, {} sums)",
+            "sparsify run: m = {}, lambda = {}, h = {}, dynamics {dynamics} ({source}{sigma}, \
+             {how_solved})",
             self.m,
             fmt_f64(self.cfg.lambda()),
             fmt_f64(self.cfg.h()),
-            self.cfg.sum().name(),
         )?;
-        let how = match self.summary.stop {
-            StopReason::OneLeft => "one coordinate left",
-            StopReason::AllDropped => "the last step dropped every coordinate",
-            StopReason::Interrupted => "interrupted",
+        let how = match o.stop {
+            "one_left" => "one coordinate left",
+            "all_dropped" => "the last step dropped every coordinate",
+            "interrupted" => "interrupted",
+            other => other,
         };
         writeln!(
             w,
             "steps: {}, final t = {}, final m' = {} ({how})",
-            s.step,
+            o.counts.steps,
             fmt_f64(s.t),
             s.m_prime
         )?;
-        match self.summary.stop {
-            StopReason::OneLeft => writeln!(w, "winner weight: {}", fmt_f64(s.w_max))?,
-            StopReason::Interrupted => writeln!(w, "largest weight: {}", fmt_f64(s.w_max))?,
-            StopReason::AllDropped => {}
+        if solver.method == Method::Adaptive {
+            writeln!(
+                w,
+                "rejected steps: {}, function evaluations: {}, located deaths: {}",
+                o.counts.rejected, o.counts.evals, o.counts.events
+            )?;
         }
-        writeln!(w, "loop wall time: {:.3} s", self.wall_seconds)?;
+        match o.stop {
+            "one_left" => writeln!(w, "winner weight: {}", fmt_f64(s.w_max))?,
+            "interrupted" => writeln!(w, "largest weight: {}", fmt_f64(s.w_max))?,
+            _ => {}
+        }
+        writeln!(w, "loop wall time: {:.3} s", o.wall_seconds)?;
         Ok(())
     }
+}
+
+/// The solver of a run, for the summary.
+struct RunSolver {
+    method: Method,
+    solver: &'static str,
+    dynamics: String,
+    mu: Option<f64>,
+    p: Option<f64>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -622,10 +806,16 @@ struct SummaryJson {
     // Top-level `steps`, `final_t`, ...: `cargo xtask bench` reads `steps` and `wall_seconds`.
     #[serde(flatten)]
     totals: Totals,
+    /// The solver's work, comparable across methods.
+    solver_counts: SolverCountsJson,
     initial_state: State,
+    /// For --method adaptive, `step` is the accepted steps and `gamma` the exact relative gap.
     final_state: State,
-    /// Wall time of the Euler loop alone (no initialisation, no output), in seconds.
+    /// Wall time of the solver's loop alone (no initialisation, no output), in seconds.
     wall_seconds: f64,
+    /// Wall time of the solver's own set-up (the prefix moments of reduced and adaptive
+    /// runs; 0 for direct), in seconds.
+    setup_seconds: f64,
     outputs: OutputPaths,
 }
 
@@ -633,8 +823,25 @@ struct SummaryJson {
 struct Parameters {
     m: usize,
     lambda: f64,
+    /// The Euler step; for --method adaptive, the spacing of the output grid t = step*h.
     h: f64,
-    sum: &'static str,
+    method: &'static str,
+    /// The library routine that ran (EulerSim, DynamicsEuler, ReducedSim, solve_reduced,
+    /// solve_full).
+    solver: &'static str,
+    dynamics: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mu: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rtol: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    atol: Option<f64>,
+    /// Direct only: the other methods have their own fixed order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sum: Option<&'static str>,
+    parallel_init: bool,
     #[serde(flatten)]
     init: InitRecord,
 }
@@ -646,6 +853,14 @@ struct Totals {
     final_m_prime: usize,
     stop_reason: &'static str,
     death_events: usize,
+}
+
+#[derive(Serialize)]
+struct SolverCountsJson {
+    steps: u64,
+    rejected_steps: u64,
+    function_evaluations: u64,
+    events: u64,
 }
 
 #[derive(Serialize)]

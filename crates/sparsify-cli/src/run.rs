@@ -49,7 +49,7 @@ Examples:
   sparsify run --m 1e4 --lambda 1e-4 --dynamics l1-l2 --mu 0.05 --method reduced
   sparsify run --m 1e3 --lambda 1e-3 --dynamics lp --p 0.5 --method adaptive
 
-  # A hundred million coordinates in seconds (parallel seeded draws, ~2 GB of memory):
+  # A hundred million coordinates in seconds (parallel seeded draws, ~0.8 GB of memory):
   sparsify run --m 1e8 --method reduced --parallel-init --summary big.json
 
 In --method adaptive the trajectory rows are the flow's state at the reference checkpoint
@@ -85,7 +85,8 @@ pub(crate) struct RunArgs {
     lambda: f64,
 
     /// Euler step size h, in time units: a finite number > 0, small enough that
-    /// 1 + h*(1 - ||w||^2) stays > 0 (h < 1 always is for the default initialisation).
+    /// 1 + h*(1 - ||w||^2) stays > 0 (h < 1 always is for the default initialisation). With
+    /// --method adaptive it only spaces the output grid t = step*h.
     #[arg(
         long,
         value_name = "H",

@@ -16,6 +16,8 @@
 //! filtered in order instead, exactly as numpy's `w[w > 0]`.
 //! A dropped coordinate adds exactly `+0.0` to the sums, which leaves them bitwise unchanged.
 
+use crate::drive;
+pub use crate::drive::{RunSummary, StopReason};
 use crate::error::{CoreError, positive_finite};
 use crate::init::InitialWeights;
 use crate::record::{Observer, Recorder, StepStats};
@@ -56,41 +58,6 @@ impl EulerConfig {
     pub fn sum(&self) -> SumMode {
         self.sum
     }
-}
-
-/// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    /// One coordinate is left: winner-take-all.
-    OneLeft,
-    /// The last step dropped every remaining coordinate at once (lambda*h is larger than the
-    /// largest weight could absorb); the published script ends the same way and then fails to
-    /// plot.
-    AllDropped,
-    /// The caller asked to stop.
-    Interrupted,
-}
-
-impl StopReason {
-    /// A short name for summaries.
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::OneLeft => "one_left",
-            StopReason::AllDropped => "all_dropped",
-            StopReason::Interrupted => "interrupted",
-        }
-    }
-}
-
-/// What a finished (or stopped) run reports.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RunSummary {
-    /// The state before the first step.
-    pub initial_state: StepStats,
-    /// The state after the last step taken.
-    pub final_state: StepStats,
-    /// Why the run ended.
-    pub stop: StopReason,
 }
 
 /// The direct Euler solver: the whole vector of survivors, one fused pass per step.
@@ -215,41 +182,16 @@ impl EulerSim {
     }
 
     /// Steps until one survivor is left (or none), or until `should_stop()` returns true
-    /// (checked before every step), telling `observer` everything.
+    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop).
     ///
     /// # Errors
     /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
     pub fn run(
         &mut self,
         observer: &mut impl Observer,
-        mut should_stop: impl FnMut() -> bool,
+        should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let initial_state = self.stats();
-        observer.start(&initial_state, &self.w);
-        let mut before = initial_state;
-        while !self.is_done() {
-            if should_stop() {
-                return Ok(RunSummary {
-                    initial_state,
-                    final_state: before,
-                    stop: StopReason::Interrupted,
-                });
-            }
-            self.step()?;
-            let after = self.stats();
-            observer.step(&before, &after, &self.w);
-            before = after;
-        }
-        let stop = if self.w.is_empty() {
-            StopReason::AllDropped
-        } else {
-            StopReason::OneLeft
-        };
-        Ok(RunSummary {
-            initial_state,
-            final_state: before,
-            stop,
-        })
+        drive::drive(self, observer, should_stop)
     }
 
     /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
@@ -261,9 +203,7 @@ impl EulerSim {
         recorder: &mut Recorder,
         should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let result = self.run(recorder, should_stop);
-        recorder.finish();
-        result
+        drive::drive_recorded(self, recorder, should_stop)
     }
 
     fn check_stable(&self) -> Result<(), CoreError> {
@@ -285,4 +225,19 @@ impl EulerSim {
 /// compiler from rewriting `powf(x, 2.0)` into `x*x`.
 fn numpy_square(x: f64) -> f64 {
     x.powf(std::hint::black_box(2.0))
+}
+
+impl drive::Stepper for EulerSim {
+    fn stats(&self) -> StepStats {
+        EulerSim::stats(self)
+    }
+    fn step(&mut self) -> Result<(), CoreError> {
+        EulerSim::step(self)
+    }
+    fn m_prime(&self) -> usize {
+        self.w.len()
+    }
+    fn current_weights(&mut self) -> &[f64] {
+        &self.w
+    }
 }

@@ -9,9 +9,9 @@
 //! # References
 //! THEORY.md §1.
 
+use crate::drive::{self, RunSummary};
 use crate::dynamics::{Dynamics, Globals};
 use crate::error::{CoreError, positive_finite};
-use crate::euler::{RunSummary, StopReason};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
 use crate::record::{Observer, Recorder, StepStats};
@@ -149,56 +149,29 @@ impl DynamicsEuler {
         Ok(())
     }
 
-    /// Steps until one survivor is left (or none), or until `should_stop()` returns true,
-    /// telling `observer` everything (as [`crate::EulerSim::run`]).
+    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
+    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop).
     ///
     /// # Errors
-    /// [`CoreError::UnstableStep`].
+    /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
     pub fn run(
         &mut self,
         observer: &mut impl Observer,
-        mut should_stop: impl FnMut() -> bool,
+        should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let initial_state = self.stats();
-        observer.start(&initial_state, &self.w);
-        let mut before = initial_state;
-        while !self.is_done() {
-            if should_stop() {
-                return Ok(RunSummary {
-                    initial_state,
-                    final_state: before,
-                    stop: StopReason::Interrupted,
-                });
-            }
-            self.step()?;
-            let after = self.stats();
-            observer.step(&before, &after, &self.w);
-            before = after;
-        }
-        let stop = if self.w.is_empty() {
-            StopReason::AllDropped
-        } else {
-            StopReason::OneLeft
-        };
-        Ok(RunSummary {
-            initial_state,
-            final_state: before,
-            stop,
-        })
+        drive::drive(self, observer, should_stop)
     }
 
     /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
     ///
     /// # Errors
-    /// As [`Self::run`].
+    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
     pub fn run_recorded(
         &mut self,
         recorder: &mut Recorder,
         should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let result = self.run(recorder, should_stop);
-        recorder.finish();
-        result
+        drive::drive_recorded(self, recorder, should_stop)
     }
 
     fn extremes(&self) -> (f64, f64) {
@@ -234,6 +207,21 @@ impl DynamicsEuler {
 /// numpy's `x**2` (glibc `pow`), as [`crate::EulerSim`] uses in sequential mode.
 fn numpy_square(x: f64) -> f64 {
     x.powf(std::hint::black_box(2.0))
+}
+
+impl drive::Stepper for DynamicsEuler {
+    fn stats(&self) -> StepStats {
+        DynamicsEuler::stats(self)
+    }
+    fn step(&mut self) -> Result<(), CoreError> {
+        DynamicsEuler::step(self)
+    }
+    fn m_prime(&self) -> usize {
+        self.w.len()
+    }
+    fn current_weights(&mut self) -> &[f64] {
+        &self.w
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 
 pub mod adaptive;
 mod dp5;
+mod drive;
 pub mod dynamics;
 mod error;
 pub mod euler;

@@ -39,8 +39,8 @@
 //! # References
 //! THEORY.md §2 (affine structure, reduced solver), §1 (the Euler loop).
 
+use crate::drive::{self, RunSummary};
 use crate::error::{CoreError, non_negative_finite, positive_finite};
-use crate::euler::{RunSummary, StopReason};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
 use crate::prefix::{Moments, PrefixMoments};
@@ -357,61 +357,28 @@ impl ReducedSim {
     }
 
     /// Steps until one survivor is left (or none), or until `should_stop()` returns true
-    /// (checked before every step), telling `observer` everything; weights are materialised
-    /// only for the steps where [`Observer::wants_weights`] says so.
+    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop; weights are materialised only for the steps where [`Observer::wants_weights`] says so).
     ///
     /// # Errors
     /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
     pub fn run(
         &mut self,
         observer: &mut impl Observer,
-        mut should_stop: impl FnMut() -> bool,
+        should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let initial_state = self.stats();
-        observer.start(&initial_state, self.table.w0());
-        let mut before = initial_state;
-        while !self.is_done() {
-            if should_stop() {
-                return Ok(RunSummary {
-                    initial_state,
-                    final_state: before,
-                    stop: StopReason::Interrupted,
-                });
-            }
-            self.step()?;
-            let after = self.stats();
-            if observer.wants_weights(&before, &after) {
-                self.weights();
-                observer.step(&before, &after, &self.buf);
-            } else {
-                observer.step(&before, &after, &[]);
-            }
-            before = after;
-        }
-        let stop = if self.n == 0 {
-            StopReason::AllDropped
-        } else {
-            StopReason::OneLeft
-        };
-        Ok(RunSummary {
-            initial_state,
-            final_state: before,
-            stop,
-        })
+        drive::drive(self, observer, should_stop)
     }
 
     /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
     ///
     /// # Errors
-    /// As [`Self::run`].
+    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
     pub fn run_recorded(
         &mut self,
         recorder: &mut Recorder,
         should_stop: impl FnMut() -> bool,
     ) -> Result<RunSummary, CoreError> {
-        let result = self.run(recorder, should_stop);
-        recorder.finish();
-        result
+        drive::drive_recorded(self, recorder, should_stop)
     }
 
     fn one_norm(&self) -> f64 {
@@ -441,6 +408,26 @@ impl ReducedSim {
                 h: self.cfg.h,
                 sq_norm: self.sq_norm + self.cfg.mu,
             })
+        }
+    }
+}
+
+impl drive::Stepper for ReducedSim {
+    fn stats(&self) -> StepStats {
+        ReducedSim::stats(self)
+    }
+    fn step(&mut self) -> Result<(), CoreError> {
+        ReducedSim::step(self)
+    }
+    fn m_prime(&self) -> usize {
+        self.n
+    }
+    fn current_weights(&mut self) -> &[f64] {
+        if self.step == 0 {
+            // Exactly w0 (materialising `alpha*(w0 - p) + d` could round it).
+            &self.table.w0()[..self.n]
+        } else {
+            self.weights()
         }
     }
 }

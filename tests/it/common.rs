@@ -73,3 +73,59 @@ pub(crate) fn num<T: std::str::FromStr>(field: &str) -> T {
 pub(crate) fn close(a: f64, b: f64, rel: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
 }
+
+/// One reference checkpoint: the step, m', and the scalars in [`CHECKPOINT_SCALARS`] order.
+pub(crate) struct RefCheckpoint {
+    pub(crate) step: u64,
+    pub(crate) m_prime: usize,
+    pub(crate) scalars: [f64; 7],
+}
+
+/// The names of [`RefCheckpoint::scalars`], in order (the CSV's float columns).
+pub(crate) const CHECKPOINT_SCALARS: [&str; 7] = [
+    "t",
+    "one_norm",
+    "sq_norm",
+    "w_max",
+    "w_min",
+    "relative_variance",
+    "gamma",
+];
+
+/// The reference checkpoints of a configuration, header checked.
+pub(crate) fn ref_checkpoints(prefix: &str) -> Vec<RefCheckpoint> {
+    let (header, rows) = csv(&format!("{prefix}.checkpoints.csv"));
+    assert_eq!(
+        header.join(","),
+        "step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma"
+    );
+    rows.iter()
+        .map(|r| RefCheckpoint {
+            step: num(&r[0]),
+            m_prime: num(&r[2]),
+            scalars: [1, 3, 4, 5, 6, 7, 8].map(|i| num(&r[i])),
+        })
+        .collect()
+}
+
+/// A state's scalars in [`CHECKPOINT_SCALARS`] order.
+pub(crate) fn scalars(s: &sparsify_core::StepStats) -> [f64; 7] {
+    [
+        s.t,
+        s.one_norm,
+        s.sq_norm,
+        s.w_max,
+        s.w_min,
+        s.relative_variance,
+        s.gamma,
+    ]
+}
+
+/// The reference death events of a configuration: `(step, m' after it)`.
+pub(crate) fn ref_deaths(prefix: &str) -> Vec<(u64, usize)> {
+    csv(&format!("{prefix}.deaths.csv"))
+        .1
+        .iter()
+        .map(|r| (num(&r[0]), num(&r[2])))
+        .collect()
+}

@@ -1,51 +1,10 @@
 //! The port against the published script's reference outputs.
 
-use sparsify_core::{
-    EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, StepStats, SumMode,
+use sparsify_core::{EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, SumMode};
+
+use crate::common::{
+    CHECKPOINT_SCALARS, PREFIXES, close, csv, meta, num, ref_checkpoints, ref_deaths, scalars, w0,
 };
-
-use crate::common::{PREFIXES, close, csv, meta, num, w0};
-
-struct RefCheckpoint {
-    step: u64,
-    m_prime: usize,
-    scalars: [f64; 7],
-}
-
-fn ref_checkpoints(prefix: &str) -> Vec<RefCheckpoint> {
-    let (header, rows) = csv(&format!("{prefix}.checkpoints.csv"));
-    assert_eq!(
-        header.join(","),
-        "step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma"
-    );
-    rows.iter()
-        .map(|r| RefCheckpoint {
-            step: num(&r[0]),
-            m_prime: num(&r[2]),
-            scalars: [1, 3, 4, 5, 6, 7, 8].map(|i| num(&r[i])),
-        })
-        .collect()
-}
-
-fn scalars(s: &StepStats) -> [f64; 7] {
-    [
-        s.t,
-        s.one_norm,
-        s.sq_norm,
-        s.w_max,
-        s.w_min,
-        s.relative_variance,
-        s.gamma,
-    ]
-}
-
-fn ref_deaths(prefix: &str) -> Vec<(u64, usize)> {
-    csv(&format!("{prefix}.deaths.csv"))
-        .1
-        .iter()
-        .map(|r| (num(&r[0]), num(&r[2])))
-        .collect()
-}
 
 fn run(prefix: &str, sum: SumMode) -> Recorder {
     let (m, lambda, h) = meta(prefix);
@@ -107,7 +66,11 @@ fn pairwise_mode_stays_close_to_every_reference_run() {
                     5 => !m_same || close(*a, *b, 1e-9),
                     _ => close(*a, *b, 1e-9),
                 };
-                assert!(ok, "{prefix} step {} column {i}: {a} vs {b}", r.step);
+                assert!(
+                    ok,
+                    "{prefix} step {} {}: {a} vs {b}",
+                    r.step, CHECKPOINT_SCALARS[i]
+                );
             }
         }
         assert!(

@@ -9,42 +9,7 @@ use sparsify_core::{
     Recorder, ReducedConfig, ReducedSim, StepStats, SumMode,
 };
 
-use crate::common::{PREFIXES, csv, meta, num, w0};
-
-/// The reference checkpoints as `(step, m', [t, one_norm, sq_norm, w_max, w_min, relvar, gamma])`.
-fn ref_checkpoints(prefix: &str) -> Vec<(u64, usize, [f64; 7])> {
-    csv(&format!("{prefix}.checkpoints.csv"))
-        .1
-        .iter()
-        .map(|r| {
-            (
-                num(&r[0]),
-                num(&r[2]),
-                [1, 3, 4, 5, 6, 7, 8].map(|i| num(&r[i])),
-            )
-        })
-        .collect()
-}
-
-fn scalars(s: &StepStats) -> [f64; 7] {
-    [
-        s.t,
-        s.one_norm,
-        s.sq_norm,
-        s.w_max,
-        s.w_min,
-        s.relative_variance,
-        s.gamma,
-    ]
-}
-
-fn ref_deaths(prefix: &str) -> Vec<(u64, usize)> {
-    csv(&format!("{prefix}.deaths.csv"))
-        .1
-        .iter()
-        .map(|r| (num(&r[0]), num(&r[2])))
-        .collect()
-}
+use crate::common::{CHECKPOINT_SCALARS, PREFIXES, meta, ref_checkpoints, ref_deaths, scalars, w0};
 
 /// The reduced solver reproduces every death event (step and m') of the direct solver on every
 /// reference fixture (the direct solver reproduces the fixtures bit for bit, tests/it/reference.rs,
@@ -67,13 +32,18 @@ fn reduced_reproduces_every_reference_death_event() {
         let reference = ref_checkpoints(prefix);
         assert_eq!(rec.checkpoints.len(), reference.len(), "{prefix}");
         let mut worst = [0.0f64; 7];
-        for (ours, (step, m_prime, r)) in rec.checkpoints.iter().zip(&reference) {
-            assert_eq!((ours.step, ours.m_prime), (*step, *m_prime), "{prefix}");
-            for (i, (a, b)) in scalars(ours).iter().zip(r).enumerate() {
-                let scale = if i == 4 { r[3] } else { a.abs().max(b.abs()) };
+        for (ours, r) in rec.checkpoints.iter().zip(&reference) {
+            assert_eq!((ours.step, ours.m_prime), (r.step, r.m_prime), "{prefix}");
+            for (i, (a, b)) in scalars(ours).iter().zip(&r.scalars).enumerate() {
+                let scale = if i == 4 {
+                    r.scalars[3]
+                } else {
+                    a.abs().max(b.abs())
+                };
                 let err = if a == b { 0.0 } else { (a - b).abs() / scale };
                 worst[i] = worst[i].max(err);
-                assert!(err <= 1e-10, "{prefix} step {step} column {i}: {a} vs {b}");
+                let (step, column) = (r.step, CHECKPOINT_SCALARS[i]);
+                assert!(err <= 1e-10, "{prefix} step {step} {column}: {a} vs {b}");
             }
         }
         let worst: Vec<String> = worst.iter().map(|x| format!("{x:.1e}")).collect();

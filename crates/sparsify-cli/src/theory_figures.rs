@@ -64,7 +64,7 @@ const M: usize = 100_000;
 const LAMBDA: f64 = 1e-5;
 const H: f64 = 0.5;
 
-/// All three figures (about 10 s on two cores, most of it the Monte Carlo at m = 1e6).
+/// All three figures (about 4 s on two cores, most of it the Monte Carlo at m = 1e6).
 ///
 /// # Errors
 /// A solver or theory error, as text.

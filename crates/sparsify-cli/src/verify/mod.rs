@@ -262,7 +262,7 @@ pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
         .iter()
         .filter(|c| ids.is_empty() || ids.contains(&c.id))
         .collect();
-    // The slowest claims first, so that two cores finish together.
+    // Claims are independent: rayon spreads them over the cores.
     let mut claims: Vec<Claim> = specs.par_iter().map(|c| c.run(profile)).collect();
     claims.sort_by_key(|c| c.id);
     claims

@@ -15,6 +15,7 @@
 
 mod error;
 pub mod figures;
+mod init;
 mod io;
 mod predict;
 mod progress;

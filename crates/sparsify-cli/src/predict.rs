@@ -25,8 +25,8 @@ use sparsify_theory::slow_manifold::{SlowManifold, Z_MAX, log_grid};
 
 use crate::Context;
 use crate::error::{CliError, exit};
+use crate::init::{InitArgs, initial_weights};
 use crate::io::{PendingOutput, fmt_f64};
-use crate::run::{InitKind, InitSource, RngKind, check_numpy_seed, initial_weights_from, parse_m};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -48,19 +48,12 @@ Exit codes: 0 done; 1 the output could not be written; 2 a bad flag, value or in
 #[derive(Debug, Args)]
 #[command(after_long_help = EXAMPLES)]
 pub(crate) struct PredictArgs {
+    #[command(flatten)]
+    weights: InitArgs,
+
     /// Predict the half-normal continuum limit's curves instead of per-coordinate death times.
     #[arg(long, conflicts_with_all = ["init_file", "seed", "rng", "init"])]
     continuum: bool,
-
-    /// Number of coordinates m: a whole number >= 2; `1e5` style is accepted.
-    #[arg(
-        long,
-        value_name = "M",
-        default_value = "100000",
-        value_parser = parse_m,
-        allow_negative_numbers = true
-    )]
-    m: usize,
 
     /// L1 regularisation strength lambda, per unit time: a finite number > 0.
     #[arg(
@@ -78,40 +71,6 @@ pub(crate) struct PredictArgs {
     /// Predict the explicit Euler scheme with this step h (0 < h < 1) instead of the flow.
     #[arg(long, value_name = "H", allow_negative_numbers = true)]
     step: Option<f64>,
-
-    /// Seed of the random initialisation: 0 to 2^64-1 for pcg64, 0 to 2^32-1 for numpy.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
-    seed: u64,
-
-    /// Random generator of the half-normal initialisation.
-    #[arg(long, value_name = "RNG", value_enum, default_value_t = RngKind::Pcg64)]
-    rng: RngKind,
-
-    /// How the initial weights are made.
-    #[arg(long, value_name = "INIT", value_enum, default_value_t = InitKind::HalfNormal)]
-    init: InitKind,
-
-    /// Scale sigma of the initial weights (or of the continuum) [default: 0.9/sqrt(m)].
-    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
-    sigma: Option<f64>,
-
-    /// Read the initial weights from PATH: a 1-D float64/float32 `.npy` array, or text with one
-    /// number per line; any order; every weight finite and > 0 (see --abs).
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with_all = ["m", "init", "rng", "sigma", "seed"]
-    )]
-    init_file: Option<PathBuf>,
-
-    /// Take absolute values of the --init-file weights (zeros are still an error).
-    #[arg(long, requires = "init_file")]
-    abs: bool,
 
     /// --continuum: first time of the grid, > 0 [default: 1].
     #[arg(
@@ -187,27 +146,15 @@ pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, 
     let shift = args.order == Order::FirstOrder;
     let cfg = PredictionConfig::new(args.lambda, args.order, discretisation, shift)
         .map_err(|e| theory(flag_for(&e), &e))?;
-    if !args.continuum
-        && args.init_file.is_none()
-        && args.rng == RngKind::Numpy
-        && args.init == InitKind::HalfNormal
-    {
-        check_numpy_seed(args.seed)?;
+    if !args.continuum {
+        args.weights.check_seed()?;
     }
     let mut out = PendingOutput::create("--out", &args.out)?;
     if args.continuum {
         let rows = continuum_rows(args, cfg)?;
         out.write(|w| write_curve(w, &rows))?;
     } else {
-        let (w0, _) = initial_weights_from(&InitSource {
-            init_file: args.init_file.as_deref(),
-            abs: args.abs,
-            m: args.m,
-            sigma: args.sigma,
-            seed: args.seed,
-            rng: args.rng,
-            init: args.init,
-        })?;
+        let (w0, _) = initial_weights(&args.weights)?;
         let times = death_times(w0.as_slice(), &cfg).map_err(|e| theory(flag_for(&e), &e))?;
         out.write(|w| write_death_times(w, times.as_slice()))?;
     }
@@ -220,9 +167,9 @@ fn continuum_rows(
     args: &PredictArgs,
     cfg: PredictionConfig,
 ) -> Result<Vec<sparsify_theory::slow_manifold::CurveRow>, CliError> {
-    let continuum = match args.sigma {
-        Some(s) => HalfNormalContinuum::new(args.m, s),
-        None => HalfNormalContinuum::published(args.m),
+    let continuum = match args.weights.sigma {
+        Some(s) => HalfNormalContinuum::new(args.weights.m, s),
+        None => HalfNormalContinuum::published(args.weights.m),
     }
     .map_err(|e| theory(flag_for(&e), &e))?;
     let manifold = SlowManifold::new(continuum, cfg).map_err(|e| theory(flag_for(&e), &e))?;
@@ -232,7 +179,7 @@ fn continuum_rows(
         None => {
             // The continuum's m' = 2 m Q(z) reaches 1 at z = Phi^-1(1 - 1/(2m)), far below
             // Z_MAX for any usize m.
-            let z_one = z_where_one_survives(args.m);
+            let z_one = z_where_one_survives(args.weights.m);
             manifold
                 .time_at_theta(z_one * continuum.sigma())
                 .map_err(|e| theory(flag_for(&e), &e))?

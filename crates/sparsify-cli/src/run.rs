@@ -8,8 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use rand::SeedableRng;
-use rand_pcg::Pcg64;
 use serde::Serialize;
 use sparsify_core::{
     CoreError, EulerConfig, InitialWeights, Method, ScriptRow, StepStats, SumMode,
@@ -20,7 +18,8 @@ use sparsify_plot::PlotError;
 use crate::Context;
 use crate::error::{CliError, exit};
 use crate::figures::{self, FigureData, RunParams};
-use crate::io::{PendingOutput, fmt_f64, read_initial_weights};
+use crate::init::{self, InitArgs, InitKind, InitRecord, RngKind};
+use crate::io::{PendingOutput, fmt_f64};
 use crate::progress::Phase;
 use solve::{Outcome, Plan, SolverArgs};
 
@@ -64,16 +63,8 @@ the summary says \"complete\": false).";
 #[derive(Debug, Args)]
 #[command(after_long_help = EXAMPLES)]
 pub(crate) struct RunArgs {
-    /// Number of coordinates m of the initial encoding: a whole number >= 2; `1e5` style is
-    /// accepted.
-    #[arg(
-        long,
-        value_name = "M",
-        default_value = "100000",
-        value_parser = parse_m,
-        allow_negative_numbers = true
-    )]
-    m: usize,
+    #[command(flatten)]
+    weights: InitArgs,
 
     /// L1 regularisation strength lambda, per unit time: a finite number > 0.
     #[arg(
@@ -94,42 +85,6 @@ pub(crate) struct RunArgs {
         allow_negative_numbers = true
     )]
     step: f64,
-
-    /// Seed of the random initialisation: 0 to 2^64-1 for pcg64, 0 to 2^32-1 for numpy.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
-    seed: u64,
-
-    /// Random generator of the half-normal initialisation.
-    #[arg(long, value_name = "RNG", value_enum, default_value_t = RngKind::Pcg64)]
-    rng: RngKind,
-
-    /// How the initial weights are made.
-    #[arg(long, value_name = "INIT", value_enum, default_value_t = InitKind::HalfNormal)]
-    init: InitKind,
-
-    /// Scale sigma of the initial weights (standard deviation of the normal before taking
-    /// absolute values): a finite number > 0 [default: 0.9/sqrt(m), so E||w0||^2 = 0.81].
-    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
-    sigma: Option<f64>,
-
-    /// Read the initial weights from PATH instead: a 1-D float64 or float32 `.npy` array, or
-    /// (any other extension) text with one number per line, blank lines and `#` comments
-    /// allowed; any order; every weight finite and > 0 (see --abs).
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with_all = ["m", "init", "rng", "sigma", "seed"]
-    )]
-    init_file: Option<PathBuf>,
-
-    /// Take absolute values of the --init-file weights (zeros are still an error).
-    #[arg(long, requires = "init_file")]
-    abs: bool,
 
     /// Draw the half-normal weights in parallel (pcg64 only): chunks of 2^20 draws, each from
     /// its own seeded Pcg64, then a parallel in-place sort. The same --seed gives *different*
@@ -172,24 +127,6 @@ pub(crate) struct RunArgs {
     figure: Option<PathBuf>,
 }
 
-/// Random generators for the half-normal initialisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum RngKind {
-    /// rand_pcg's Pcg64, `seed_from_u64(seed)`, with Ziggurat normals.
-    Pcg64,
-    /// numpy's legacy `RandomState(seed)` and `normal`, bit for bit as the published script.
-    Numpy,
-}
-
-/// Initialisations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum InitKind {
-    /// |N(0, sigma^2)| draws, sorted descending.
-    HalfNormal,
-    /// Deterministic: sigma * Phi^-1(0.5 + (j + 0.5)/(2m)), j = 0..m-1 (no randomness).
-    Quantile,
-}
-
 /// Summation orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SumArg {
@@ -208,29 +145,6 @@ impl From<SumArg> for SumMode {
     }
 }
 
-/// `--m`: a whole number, written as an integer or a float such as `1e5`.
-pub(crate) fn parse_m(s: &str) -> Result<usize, String> {
-    const HINT: &str = "need a whole number >= 2, like 100000 or 1e5";
-    let x: f64 = s.trim().parse().map_err(|_| HINT.to_owned())?;
-    // Below 2^53 every whole f64 is exact, so the conversion loses nothing.
-    if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 2f64.powi(53) {
-        Ok(x as usize)
-    } else {
-        Err(HINT.to_owned())
-    }
-}
-
-/// How the initial weights were made, for the summary.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct InitRecord {
-    init: &'static str,
-    rng: Option<&'static str>,
-    seed: Option<u64>,
-    sigma: Option<f64>,
-    init_file: Option<String>,
-    abs: bool,
-}
-
 /// Runs `sparsify run`; returns the exit code on success (0, or 130 when interrupted).
 pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
     let sum = args.sum.unwrap_or(SumArg::Sequential);
@@ -241,9 +155,7 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         .and_then(|s| s.to_possible_value())
         .map(|v| v.get_name().to_owned());
     let plan = Plan::new(&args.solver, args.lambda, sum_given.as_deref())?;
-    if args.init_file.is_none() && args.rng == RngKind::Numpy && args.init == InitKind::HalfNormal {
-        check_numpy_seed(args.seed)?;
-    }
+    args.weights.check_seed()?;
     check_parallel_init(args)?;
     let outputs = Outputs::create(args)?;
     let (w0, init) = run_initial_weights(args, ctx.progress)?;
@@ -313,13 +225,13 @@ fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
     if !args.parallel_init {
         return Ok(());
     }
-    if args.init == InitKind::Quantile {
+    if args.weights.init == InitKind::Quantile {
         return Err(CliError::usage(
             "--parallel-init: applies to --init half-normal only (quantile weights are computed, \
              not drawn)",
         ));
     }
-    if args.rng == RngKind::Numpy {
+    if args.weights.rng == RngKind::Numpy {
         return Err(CliError::usage(
             "--parallel-init: draws with --rng pcg64 only (numpy's stream is sequential by \
              definition); drop one of the two",
@@ -335,20 +247,23 @@ fn run_initial_weights(
     progress: bool,
 ) -> Result<(InitialWeights, InitRecord), CliError> {
     let phase = Phase::start(
-        progress && args.init_file.is_none() && args.m >= solve::PHASE_SPINNER_FROM_M,
-        format!("drawing and sorting {} initial weights", args.m),
+        progress
+            && args.weights.init_file.is_none()
+            && args.weights.m >= solve::PHASE_SPINNER_FROM_M,
+        format!("drawing and sorting {} initial weights", args.weights.m),
     );
     let result = if args.parallel_init {
-        InitialWeights::half_normal_parallel(args.seed, args.m, args.sigma)
+        InitialWeights::half_normal_parallel(args.weights.seed, args.weights.m, args.weights.sigma)
             .map_err(|e| CliError::core(flag_for(&e), &e))
             .map(|w0| {
                 let record = InitRecord {
                     init: "half-normal",
                     rng: Some("pcg64-parallel"),
-                    seed: Some(args.seed),
+                    seed: Some(args.weights.seed),
                     sigma: Some(
-                        args.sigma
-                            .unwrap_or_else(|| InitialWeights::default_sigma(args.m)),
+                        args.weights
+                            .sigma
+                            .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
                     ),
                     init_file: None,
                     abs: false,
@@ -356,7 +271,7 @@ fn run_initial_weights(
                 (w0, record)
             })
     } else {
-        initial_weights(args)
+        init::initial_weights(&args.weights)
     };
     phase.finish();
     result
@@ -432,33 +347,41 @@ fn init_caption(args: &RunArgs) -> String {
 
 /// How the initial weights were made, as the figure caption says it.
 fn weights_caption(args: &RunArgs) -> String {
-    if let Some(path) = &args.init_file {
+    if let Some(path) = &args.weights.init_file {
         let name = path
             .file_name()
             .unwrap_or(path.as_os_str())
             .to_string_lossy();
-        let abs = if args.abs { " (absolute values)" } else { "" };
+        let abs = if args.weights.abs {
+            " (absolute values)"
+        } else {
+            ""
+        };
         return format!("file {name}{abs}");
     }
     let scale = args
+        .weights
         .sigma
         .map_or_else(|| "σ = 0.9/√m".to_owned(), |s| format!("σ = {s}"));
-    match (args.init, args.rng) {
+    match (args.weights.init, args.weights.rng) {
         (InitKind::Quantile, _) => format!("quantile, {scale}"),
         (InitKind::HalfNormal, RngKind::Pcg64) if args.parallel_init => {
-            format!("|N(0, σ²)|, {scale}, pcg64-parallel seed {}", args.seed)
+            format!(
+                "|N(0, σ²)|, {scale}, pcg64-parallel seed {}",
+                args.weights.seed
+            )
         }
         (InitKind::HalfNormal, RngKind::Pcg64) => {
-            format!("|N(0, σ²)|, {scale}, pcg64 seed {}", args.seed)
+            format!("|N(0, σ²)|, {scale}, pcg64 seed {}", args.weights.seed)
         }
         (InitKind::HalfNormal, RngKind::Numpy) => {
-            format!("|N(0, σ²)|, {scale}, numpy seed {}", args.seed)
+            format!("|N(0, σ²)|, {scale}, numpy seed {}", args.weights.seed)
         }
     }
 }
 
 /// The flag whose value a library error is about.
-fn flag_for(e: &CoreError) -> &'static str {
+pub(crate) fn flag_for(e: &CoreError) -> &'static str {
     match e {
         CoreError::InvalidParameter { name: "lambda", .. } => "--lambda",
         CoreError::InvalidParameter { name: "sigma", .. } => "--sigma",
@@ -469,85 +392,6 @@ fn flag_for(e: &CoreError) -> &'static str {
         // Other errors (from solvers this command does not use yet) name no flag of `run`.
         _ => "sparsify run",
     }
-}
-
-pub(crate) fn check_numpy_seed(seed: u64) -> Result<u32, CliError> {
-    u32::try_from(seed).map_err(|_| {
-        CliError::usage(format!(
-            "--seed {seed}: --rng numpy takes a 32-bit seed, 0 to {} (numpy's RandomState)",
-            u32::MAX
-        ))
-    })
-}
-
-fn initial_weights(args: &RunArgs) -> Result<(InitialWeights, InitRecord), CliError> {
-    initial_weights_from(&InitSource {
-        init_file: args.init_file.as_deref(),
-        abs: args.abs,
-        m: args.m,
-        sigma: args.sigma,
-        seed: args.seed,
-        rng: args.rng,
-        init: args.init,
-    })
-}
-
-/// The initialisation flags shared by `run` and `predict`.
-pub(crate) struct InitSource<'a> {
-    pub(crate) init_file: Option<&'a std::path::Path>,
-    pub(crate) abs: bool,
-    pub(crate) m: usize,
-    pub(crate) sigma: Option<f64>,
-    pub(crate) seed: u64,
-    pub(crate) rng: RngKind,
-    pub(crate) init: InitKind,
-}
-
-/// The initial weights the flags ask for, and how they were made.
-pub(crate) fn initial_weights_from(
-    args: &InitSource<'_>,
-) -> Result<(InitialWeights, InitRecord), CliError> {
-    if let Some(path) = args.init_file {
-        let w0 = read_initial_weights("--init-file", path, args.abs)?;
-        let record = InitRecord {
-            init: "file",
-            rng: None,
-            seed: None,
-            sigma: None,
-            init_file: Some(path.display().to_string()),
-            abs: args.abs,
-        };
-        return Ok((w0, record));
-    }
-    let core_err = |e: CoreError| CliError::core(flag_for(&e), &e);
-    let (m, sigma) = (args.m, args.sigma);
-    let (w0, init, rng, seed) = match (args.init, args.rng) {
-        (InitKind::Quantile, _) => (
-            InitialWeights::quantile(m, sigma).map_err(core_err)?,
-            "quantile",
-            None,
-            None,
-        ),
-        (InitKind::HalfNormal, RngKind::Pcg64) => {
-            let mut rng = Pcg64::seed_from_u64(args.seed);
-            let w0 = InitialWeights::half_normal(&mut rng, m, sigma).map_err(core_err)?;
-            (w0, "half-normal", Some("pcg64"), Some(args.seed))
-        }
-        (InitKind::HalfNormal, RngKind::Numpy) => {
-            let seed = check_numpy_seed(args.seed)?;
-            let w0 = InitialWeights::half_normal_numpy(seed, m, sigma).map_err(core_err)?;
-            (w0, "half-normal", Some("numpy"), Some(args.seed))
-        }
-    };
-    let record = InitRecord {
-        init,
-        rng,
-        seed,
-        sigma: Some(sigma.unwrap_or_else(|| InitialWeights::default_sigma(m))),
-        init_file: None,
-        abs: false,
-    };
-    Ok((w0, record))
 }
 
 /// The requested outputs, created (empty, temporary) before the run.
@@ -900,25 +744,6 @@ impl From<&StepStats> for State {
             gamma: s.gamma,
             feature_benefit: s.feature_benefit,
             total_squared_deviation: s.total_squared_deviation,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn m_accepts_integers_in_float_notation_only() {
-        assert_eq!(parse_m("1e5"), Ok(100_000));
-        assert_eq!(parse_m("100000"), Ok(100_000));
-        assert_eq!(
-            parse_m("1"),
-            Ok(1),
-            "m < 2 is left to the library's message"
-        );
-        for bad in ["2.5", "-3", "nan", "inf", "1e300", "ten", ""] {
-            assert!(parse_m(bad).is_err(), "{bad}");
         }
     }
 }

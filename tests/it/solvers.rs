@@ -5,8 +5,8 @@ use rand::SeedableRng;
 use sparsify_core::adaptive::{solve_full, solve_reduced};
 use sparsify_core::dynamics::{L1, Lp};
 use sparsify_core::{
-    AdaptiveConfig, AdaptiveStop, EulerConfig, EulerSim, InitialWeights, Observer, RecordConfig,
-    Recorder, ReducedConfig, ReducedSim, StepStats, SumMode,
+    AdaptiveConfig, AdaptiveStop, EulerConfig, EulerSim, InitialWeights, InterpolatedDeaths,
+    RecordConfig, Recorder, ReducedConfig, ReducedSim, SumMode,
 };
 
 use crate::common::{CHECKPOINT_SCALARS, PREFIXES, meta, ref_checkpoints, ref_deaths, scalars, w0};
@@ -48,28 +48,6 @@ fn reduced_reproduces_every_reference_death_event() {
         }
         let worst: Vec<String> = worst.iter().map(|x| format!("{x:.1e}")).collect();
         eprintln!("{prefix}: worst relative differences {worst:?}");
-    }
-}
-
-/// Linearly interpolated death times of an Euler run: for a step that drops exactly one
-/// coordinate, the dying value `d = before.w_min` moved by `(a*d - lambda)*h`, so it crossed 0
-/// at `before.t + d/(lambda - a*d)`.
-struct EulerDeathTimes {
-    lambda: f64,
-    deaths: Vec<(usize, f64)>,
-}
-
-impl Observer for EulerDeathTimes {
-    fn start(&mut self, _: &StepStats, _: &[f64]) {}
-    fn step(&mut self, before: &StepStats, after: &StepStats, _: &[f64]) {
-        if after.m_prime + 1 == before.m_prime {
-            let (d, a) = (before.w_min, before.feature_benefit);
-            self.deaths
-                .push((after.m_prime, before.t + d / (self.lambda - a * d)));
-        }
-    }
-    fn wants_weights(&self, _: &StepStats, _: &StepStats) -> bool {
-        false
     }
 }
 
@@ -133,10 +111,7 @@ fn euler_converges_to_the_flow_at_order_one() {
     for h in [0.2, 0.1, 0.05, 0.025] {
         let mut sim = ReducedSim::new(ReducedConfig::new(lambda, h).expect("valid"), w0.clone())
             .expect("stable");
-        let mut obs = EulerDeathTimes {
-            lambda,
-            deaths: vec![],
-        };
+        let mut obs = InterpolatedDeaths::new(lambda);
         sim.run(&mut obs, || false).expect("runs");
         assert_eq!(obs.deaths.len(), 199, "one death per step at these h");
         let err = obs

@@ -58,6 +58,9 @@ pub use init::InitialWeights;
 pub use method::{Method, SolverCounts};
 pub use numpy::NumpyRandomState;
 pub use prefix::{Moments, PrefixMoments};
-pub use record::{DeathEvent, Observer, RecordConfig, Recorder, ScriptRow, Snapshot, StepStats};
+pub use record::{
+    DeathEvent, InterpolatedDeaths, Observer, RecordConfig, Recorder, ScriptRow, Snapshot,
+    StepStats,
+};
 pub use reduced::{ReducedConfig, ReducedSim};
 pub use sum::SumMode;

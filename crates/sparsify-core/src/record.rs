@@ -148,6 +148,42 @@ impl<O: Observer + ?Sized> Observer for &mut O {
     }
 }
 
+/// The death times of an L1 Euler run, each located inside its step: during a step the
+/// smallest survivor `d` moves at the constant rate `a*d - lambda` (`a` the feature benefit
+/// before the step), so it crossed 0 at `t + d/(lambda - a*d)`. Only steps that drop exactly
+/// one coordinate are recorded (entries `(m' after the death, time)`); without this the
+/// recording's quantisation to whole steps (up to `h`) would swamp an O(h) error being measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterpolatedDeaths {
+    lambda: f64,
+    /// `(m' after the death, interpolated time)`, in the order the deaths happened.
+    pub deaths: Vec<(usize, f64)>,
+}
+
+impl InterpolatedDeaths {
+    /// An empty record for a run with L1 strength `lambda`.
+    pub fn new(lambda: f64) -> Self {
+        Self {
+            lambda,
+            deaths: Vec::new(),
+        }
+    }
+}
+
+impl Observer for InterpolatedDeaths {
+    fn start(&mut self, _: &StepStats, _: &[f64]) {}
+    fn step(&mut self, before: &StepStats, after: &StepStats, _: &[f64]) {
+        if after.m_prime + 1 == before.m_prime {
+            let (d, a) = (before.w_min, before.feature_benefit);
+            self.deaths
+                .push((after.m_prime, before.t + d / (self.lambda - a * d)));
+        }
+    }
+    fn wants_weights(&self, _: &StepStats, _: &StepStats) -> bool {
+        false
+    }
+}
+
 /// Which records a [`Recorder`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordConfig {
@@ -316,6 +352,35 @@ mod tests {
         // Both saw the same run: the same death events, and at least one.
         assert!(!a.deaths.is_empty());
         assert_eq!(a.deaths, b.deaths);
+    }
+
+    #[test]
+    fn interpolated_deaths_fall_inside_their_step() {
+        let w0 = crate::InitialWeights::quantile(50, None).expect("valid");
+        let (lambda, h) = (2e-2, 0.1);
+        let cfg = crate::EulerConfig::new(lambda, h, crate::SumMode::Sequential).expect("valid");
+        let mut sim = crate::EulerSim::new(cfg, w0).expect("stable");
+        let mut both = (
+            InterpolatedDeaths::new(lambda),
+            Recorder::new(RecordConfig::checkpoints_and_deaths()),
+        );
+        sim.run(&mut both, || false).expect("runs");
+        let (interp, rec) = both;
+        assert!(!interp.deaths.is_empty());
+        for (m_prime, t) in interp.deaths {
+            // The recorded event for this m' is at the end of the step that crossed 0.
+            let ev = rec
+                .deaths
+                .iter()
+                .find(|e| e.m_prime == m_prime)
+                .expect("recorded");
+            assert!(
+                ev.t - h < t && t <= ev.t,
+                "{t} not in ({}, {}]",
+                ev.t - h,
+                ev.t
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Claim 11: explicit Euler converges to the continuous-time flow at order 1 in h.
 
-use sparsify_core::{Observer, ReducedConfig, ReducedSim, StepStats};
+use sparsify_core::{InterpolatedDeaths, ReducedConfig, ReducedSim};
 
 use super::sim::{adaptive_first_times, quantile};
 use super::{Claim, Profile};
@@ -8,29 +8,6 @@ use super::{Claim, Profile};
 pub(crate) const STATEMENT: &str = "Euler converges to the continuous-time flow at order 1 in h: \
      halving h halves the largest error of the death times against the adaptive solver \
      (observed order log2(e(h)/e(h/2)) = 1).";
-
-/// Euler's death times, each interpolated inside its step: the smallest survivor `d` moves by
-/// `(a d - lambda)` per unit time during the step, so it crossed 0 at
-/// `before.t + d / (lambda - a d)`. Without this, the recording quantisation (up to one step)
-/// would add noise of the same order as the O(h) error being measured.
-struct DeathTimes {
-    lambda: f64,
-    deaths: Vec<(usize, f64)>,
-}
-
-impl Observer for DeathTimes {
-    fn start(&mut self, _: &StepStats, _: &[f64]) {}
-    fn step(&mut self, before: &StepStats, after: &StepStats, _: &[f64]) {
-        if after.m_prime + 1 == before.m_prime {
-            let (d, a) = (before.w_min, before.feature_benefit);
-            self.deaths
-                .push((after.m_prime, before.t + d / (self.lambda - a * d)));
-        }
-    }
-    fn wants_weights(&self, _: &StepStats, _: &StepStats) -> bool {
-        false
-    }
-}
 
 /// The largest death-time error of Euler with each step in `hs` against the adaptive flow
 /// (rtol 1e-12, error ~1e-9, far below Euler's), for quantile weights.
@@ -45,10 +22,7 @@ pub fn euler_errors(m: usize, lambda: f64, hs: &[f64]) -> Result<Vec<f64>, Strin
     for &h in hs {
         let cfg = ReducedConfig::new(lambda, h).map_err(|e| e.to_string())?;
         let mut sim = ReducedSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
-        let mut obs = DeathTimes {
-            lambda,
-            deaths: Vec::new(),
-        };
+        let mut obs = InterpolatedDeaths::new(lambda);
         sim.run(&mut obs, || false).map_err(|e| e.to_string())?;
         if obs.deaths.len() != m - 1 {
             return Err(format!("h = {h}: a step killed more than one coordinate"));

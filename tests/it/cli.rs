@@ -17,7 +17,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
 
 use npyz::WriterBuilder;
 use serde_json::Value;
@@ -708,7 +707,6 @@ fn an_interrupt_before_the_first_step_still_writes_every_output() {
     let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let (t, d, s) = (path("t.csv"), path("d.csv"), path("s.json"));
     let args = [
-        "sparsify",
         "run",
         "--m",
         "1000",
@@ -719,23 +717,9 @@ fn an_interrupt_before_the_first_step_still_writes_every_output() {
         "--summary",
         &s,
     ];
-    let interrupted = AtomicBool::new(true);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = sparsify_cli::main_with_args(
-        args,
-        &mut sparsify_cli::Context {
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            interrupted: &interrupted,
-            progress: false,
-        },
-    );
-    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{}", text(&stderr));
-    assert!(
-        text(&stderr).contains("interrupted at step 0"),
-        "{}",
-        text(&stderr)
-    );
+    let (code, _, stderr) = crate::common::sparsify_in_process(&args, true);
+    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{}", stderr);
+    assert!(stderr.contains("interrupted at step 0"), "{}", stderr);
     let summary = read_json(Path::new(&s));
     assert_eq!(summary["complete"], false);
     assert_eq!(summary["stop_reason"], "interrupted");

@@ -6,7 +6,6 @@
 //! flow in continuous time, must give death times close to Euler's.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 use serde_json::Value;
 
@@ -360,7 +359,6 @@ fn an_interrupted_adaptive_run_still_writes_every_output() {
     let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let (t, d, s) = (path("t.csv"), path("d.csv"), path("s.json"));
     let args = [
-        "sparsify",
         "run",
         "--m",
         "1000",
@@ -373,18 +371,8 @@ fn an_interrupted_adaptive_run_still_writes_every_output() {
         "--summary",
         &s,
     ];
-    let interrupted = AtomicBool::new(true);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = sparsify_cli::main_with_args(
-        args,
-        &mut sparsify_cli::Context {
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            interrupted: &interrupted,
-            progress: false,
-        },
-    );
-    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{}", text(&stderr));
+    let (code, _, stderr) = crate::common::sparsify_in_process(&args, true);
+    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{}", stderr);
     let summary: Value = read_json(Path::new(&s));
     assert_eq!(summary["complete"], false);
     assert_eq!(summary["stop_reason"], "interrupted");

@@ -129,3 +129,24 @@ pub(crate) fn ref_deaths(prefix: &str) -> Vec<(u64, usize)> {
         .map(|r| (num(&r[0]), num(&r[2])))
         .collect()
 }
+
+/// Runs the `sparsify` command line in-process (`args` without the program name), with the
+/// Ctrl-C flag already set if `interrupted`: `(exit code, stdout, stderr)`.
+pub(crate) fn sparsify_in_process(args: &[&str], interrupted: bool) -> (u8, String, String) {
+    let flag = std::sync::atomic::AtomicBool::new(interrupted);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = sparsify_cli::main_with_args(
+        std::iter::once("sparsify").chain(args.iter().copied()),
+        &mut sparsify_cli::Context {
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            interrupted: &flag,
+            progress: false,
+        },
+    );
+    (
+        code,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}

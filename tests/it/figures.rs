@@ -12,7 +12,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
 
 use sparsify_cli::figures::{self, FigureData, FigureKind, RunParams};
 use sparsify_core::{InitialWeights, SumMode};
@@ -316,18 +315,8 @@ fn stems_are_the_published_file_names() {
 
 /// Runs the `sparsify` command line in-process: `(exit code, stderr)`.
 fn sparsify(args: &[&str]) -> (u8, String) {
-    let interrupted = AtomicBool::new(false);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = sparsify_cli::main_with_args(
-        std::iter::once("sparsify").chain(args.iter().copied()),
-        &mut sparsify_cli::Context {
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            interrupted: &interrupted,
-            progress: false,
-        },
-    );
-    (code, String::from_utf8_lossy(&stderr).into_owned())
+    let (code, _, stderr) = crate::common::sparsify_in_process(args, false);
+    (code, stderr)
 }
 
 #[test]

@@ -7,8 +7,6 @@
 //! reports as done ("checked"), reproduced, and `sparsify predict` / `sparsify verify` through
 //! the command-line library.
 
-use std::sync::atomic::AtomicBool;
-
 use sparsify_cli::verify::{
     self, Claim, Profile, Reference, continuum_errors, death_time_errors, predicted_first_times,
     simulated_first_times,
@@ -322,22 +320,7 @@ fn theory_continuum_within_six_hundredths_of_a_percent() {
 
 /// Runs the CLI in-process; returns (exit code, stdout, stderr).
 fn cli(args: &[&str]) -> (u8, String, String) {
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let interrupted = AtomicBool::new(false);
-    let code = sparsify_cli::main_with_args(
-        std::iter::once("sparsify").chain(args.iter().copied()),
-        &mut sparsify_cli::Context {
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            interrupted: &interrupted,
-            progress: false,
-        },
-    );
-    (
-        code,
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
+    crate::common::sparsify_in_process(args, false)
 }
 
 #[test]

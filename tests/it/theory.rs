@@ -362,6 +362,42 @@ fn predict_writes_every_death_time_equal_to_the_library() {
 }
 
 #[test]
+fn predict_summary_records_what_the_csv_was_predicted_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, summary) = (dir.path().join("p.csv"), dir.path().join("p.json"));
+    let (out_s, summary_s) = (
+        out.to_str().expect("utf-8"),
+        summary.to_str().expect("utf-8"),
+    );
+    let (code, _, err) = cli(&[
+        "predict",
+        "--m",
+        "500",
+        "--rng",
+        "numpy",
+        "--seed",
+        "4",
+        "--lambda",
+        "1e-3",
+        "--out",
+        out_s,
+        "--summary",
+        summary_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("written")).expect("json");
+    assert_eq!(json["prediction"], "death_times");
+    assert_eq!(json["initialisation"]["rng"], "numpy");
+    assert_eq!(json["initialisation"]["seed"], 4);
+    assert_eq!(json["order"], 1);
+    assert_eq!(json["step"], serde_json::Value::Null);
+    let csv_rows = std::fs::read_to_string(&out).expect("csv").lines().count() - 1;
+    assert_eq!(json["rows"], csv_rows);
+    assert_eq!(csv_rows, 499);
+}
+
+#[test]
 fn predict_continuum_writes_a_log_grid_down_to_one_survivor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("curve.csv");
@@ -407,6 +443,7 @@ fn predict_rejects_bad_flags_with_one_line_and_no_file() {
         (vec!["--continuum", "--t-min", "-1"], "--t-min"),
         (vec!["--m", "1e3", "--lambda", "0.5"], "--lambda"),
         (vec!["--rng", "numpy", "--seed", "5000000000"], "--seed"),
+        (vec!["--summary", out_s], "--summary"),
     ] {
         let mut full = vec!["predict"];
         full.extend(&args);

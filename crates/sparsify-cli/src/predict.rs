@@ -18,6 +18,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use serde::Serialize;
+use sparsify_core::InitialWeights;
 use sparsify_theory::TheoryError;
 use sparsify_theory::continuum::{HalfNormalContinuum, tail_moments};
 use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};
@@ -25,7 +27,7 @@ use sparsify_theory::slow_manifold::{SlowManifold, Z_MAX, log_grid};
 
 use crate::Context;
 use crate::error::{CliError, exit};
-use crate::init::{InitArgs, initial_weights};
+use crate::init::{InitArgs, InitRecord, initial_weights};
 use crate::io::{PendingOutput, fmt_f64};
 
 const EXAMPLES: &str = "\
@@ -97,6 +99,33 @@ pub(crate) struct PredictArgs {
     /// Write the prediction to this CSV (atomically).
     #[arg(long, value_name = "OUT.csv")]
     out: PathBuf,
+
+    /// Also write what was predicted from what (the initialisation with its seed, lambda,
+    /// order, step, grid, sparsify's version) to this JSON file, since the CSV has no room for
+    /// it.
+    #[arg(long, value_name = "OUT.json")]
+    summary: Option<PathBuf>,
+}
+
+/// The `--summary` of `sparsify predict`: everything needed to reproduce the CSV.
+#[derive(Debug, Serialize)]
+struct PredictSummary<'a> {
+    command: &'static str,
+    sparsify_version: &'static str,
+    /// `death_times` (per coordinate, from initial weights) or `continuum`.
+    prediction: &'static str,
+    lambda: f64,
+    order: u8,
+    /// The Euler step the prediction is for; `null` for the continuous flow.
+    step: Option<f64>,
+    transient_shift: bool,
+    /// How the initial weights were made (death times only).
+    initialisation: Option<InitRecord>,
+    /// `m` and `sigma` of the continuum (continuum only).
+    m: Option<usize>,
+    sigma: Option<f64>,
+    rows: usize,
+    out: &'a std::path::Path,
 }
 
 /// `--order`: 0 or 1.
@@ -149,16 +178,65 @@ pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, 
     if !args.continuum {
         args.weights.check_seed()?;
     }
+    if args.summary.as_deref() == Some(args.out.as_path()) {
+        return Err(CliError::usage(format!(
+            "--summary {}: the same file as --out; give them different paths",
+            args.out.display()
+        )));
+    }
     let mut out = PendingOutput::create("--out", &args.out)?;
+    let summary_out = match &args.summary {
+        Some(path) => Some(PendingOutput::create("--summary", path)?),
+        None => None,
+    };
+    let mut summary = PredictSummary {
+        command: "predict",
+        sparsify_version: env!("CARGO_PKG_VERSION"),
+        prediction: if args.continuum {
+            "continuum"
+        } else {
+            "death_times"
+        },
+        lambda: args.lambda,
+        order: match args.order {
+            Order::Leading => 0,
+            Order::FirstOrder => 1,
+        },
+        step: args.step,
+        transient_shift: shift,
+        initialisation: None,
+        m: None,
+        sigma: None,
+        rows: 0,
+        out: &args.out,
+    };
     if args.continuum {
         let rows = continuum_rows(args, cfg)?;
         out.write(|w| write_curve(w, &rows))?;
+        summary.m = Some(args.weights.m);
+        summary.sigma = Some(
+            args.weights
+                .sigma
+                .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
+        );
+        summary.rows = rows.len();
     } else {
-        let (w0, _) = initial_weights(&args.weights)?;
+        let (w0, record) = initial_weights(&args.weights)?;
         let times = death_times(w0.as_slice(), &cfg).map_err(|e| theory(flag_for(&e), &e))?;
         out.write(|w| write_death_times(w, times.as_slice()))?;
+        summary.initialisation = Some(record);
+        summary.rows = times.as_slice().len();
     }
-    out.commit()?;
+    if let Some(mut summary_out) = summary_out {
+        summary_out.write(|w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)?;
+            writeln!(w)
+        })?;
+        out.commit()?;
+        summary_out.commit()?;
+    } else {
+        out.commit()?;
+    }
     Ok(exit::SUCCESS)
 }
 

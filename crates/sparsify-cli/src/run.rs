@@ -577,7 +577,8 @@ impl Report<'_> {
         };
         let sigma = init
             .sigma
-            .map_or_else(String::new, |x| format!(", sigma = {}", fmt_f64(x)));
+            // Six significant digits for a person; the JSON summary keeps every digit.
+            .map_or_else(String::new, |x| format!(", sigma = {x:.5e}"));
         let solver = &self.solver;
         let how_solved = match solver.method {
             Method::Direct => format!("{} sums", self.cfg.sum().name()),

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use rand::SeedableRng;
-use sparsify_core::{EulerConfig, EulerSim, InitialWeights, Observer, StepStats, SumMode};
+use sparsify_core::{EulerConfig, EulerSim, InitialWeights, Observer, StepStats, Stepper, SumMode};
 
 /// The published loop written the obvious way, keeping each survivor's initial index:
 /// `w <- w + ((1 - sum w^2)*w - lambda)*h`, then keep `w > 0`, sums left to right.

@@ -1,6 +1,8 @@
 //! The port against the published script's reference outputs.
 
-use sparsify_core::{EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, SumMode};
+use sparsify_core::{
+    EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, Stepper, SumMode,
+};
 
 use crate::common::{
     CHECKPOINT_SCALARS, PREFIXES, close, csv, meta, num, ref_checkpoints, ref_deaths, scalars, w0,

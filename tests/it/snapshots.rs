@@ -4,7 +4,9 @@
 //! real change.
 
 use rand::SeedableRng;
-use sparsify_core::{EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, SumMode};
+use sparsify_core::{
+    EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, Stepper, SumMode,
+};
 
 fn summary(w0: InitialWeights, lambda: f64, sum: SumMode) -> String {
     let m = w0.len();

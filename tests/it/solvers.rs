@@ -6,7 +6,7 @@ use sparsify_core::adaptive::{solve_full, solve_reduced};
 use sparsify_core::dynamics::{L1, Lp};
 use sparsify_core::{
     AdaptiveConfig, AdaptiveStop, EulerConfig, EulerSim, InitialWeights, InterpolatedDeaths,
-    RecordConfig, Recorder, ReducedConfig, ReducedSim, SumMode,
+    RecordConfig, Recorder, ReducedConfig, ReducedSim, Stepper, SumMode,
 };
 
 use crate::common::{CHECKPOINT_SCALARS, PREFIXES, meta, ref_checkpoints, ref_deaths, scalars, w0};

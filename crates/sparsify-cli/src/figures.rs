@@ -56,7 +56,7 @@
 
 use sparsify_core::{
     CoreError, EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, ScriptRow, Snapshot,
-    SumMode,
+    Stepper, SumMode,
 };
 use sparsify_plot::{Axis, Figure, LegendPos, PointCloud, Rgb, Scale, Series};
 use sparsify_theory::published::{

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use sparsify_core::{InitialWeights, RecordConfig, Recorder, ReducedConfig, ReducedSim};
+use sparsify_core::{InitialWeights, RecordConfig, Recorder, ReducedConfig, ReducedSim, Stepper};
 use sparsify_plot::{Axis, Figure, LegendPos, PlotError, Residual, Rgb, Series};
 use sparsify_theory::continuum::HalfNormalContinuum;
 use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};

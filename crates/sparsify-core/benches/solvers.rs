@@ -10,7 +10,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sparsify_core::adaptive::solve_reduced;
 use sparsify_core::dynamics::L1;
 use sparsify_core::{
-    AdaptiveConfig, EulerConfig, EulerSim, InitialWeights, ReducedConfig, ReducedSim, SumMode,
+    AdaptiveConfig, EulerConfig, EulerSim, InitialWeights, ReducedConfig, ReducedSim, Stepper,
+    SumMode,
 };
 
 const LAMBDA: f64 = 1e-5;

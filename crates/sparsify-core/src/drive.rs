@@ -2,8 +2,8 @@
 //!
 //! Every Euler-type solver (the bitwise [`crate::EulerSim`], the generic
 //! [`crate::DynamicsEuler`], the O(1)-per-step [`crate::ReducedSim`]) implements [`Stepper`]
-//! and is run by [`drive`], so stopping, interruption and what observers see are the same for
-//! all of them.
+//! and gets its `run` from it, so stopping, interruption and what observers see are the same
+//! for all of them.
 
 use crate::error::CoreError;
 use crate::record::{Observer, Recorder, StepStats};
@@ -43,76 +43,87 @@ pub struct RunSummary {
     pub stop: StopReason,
 }
 
-/// A solver that advances one Euler step at a time.
-pub(crate) trait Stepper {
+/// A solver that advances one Euler step at a time. Implement the four required methods and
+/// [`Stepper::run`] / [`Stepper::run_recorded`] come with them: stopping, interruption and
+/// what observers see are then the same as for the solvers here.
+pub trait Stepper {
     /// The current state.
     fn stats(&self) -> StepStats;
     /// One step (a no-op once at most one coordinate is left).
+    ///
+    /// # Errors
+    /// The solver's own, e.g. [`CoreError::UnstableStep`].
     fn step(&mut self) -> Result<(), CoreError>;
     /// The number of survivors.
     fn m_prime(&self) -> usize;
     /// The survivors now, descending; materialised if the solver holds them implicitly.
     fn current_weights(&mut self) -> &[f64];
-}
 
-/// Steps `solver` until one survivor is left (or none), or until `should_stop()` returns true
-/// (checked before every step). The observer sees the initial state, then every step; it gets
-/// the weights only where [`Observer::wants_weights`] says so (an empty slice otherwise), so a
-/// solver that holds them implicitly stays O(1) per step.
-///
-/// # Errors
-/// The solver's step error, with the observer holding the run up to that step.
-pub(crate) fn drive(
-    solver: &mut impl Stepper,
-    observer: &mut impl Observer,
-    mut should_stop: impl FnMut() -> bool,
-) -> Result<RunSummary, CoreError> {
-    let initial_state = solver.stats();
-    if observer.wants_weights(&initial_state, &initial_state) {
-        observer.start(&initial_state, solver.current_weights());
-    } else {
-        observer.start(&initial_state, &[]);
-    }
-    let mut before = initial_state;
-    while solver.m_prime() > 1 {
-        if should_stop() {
-            return Ok(RunSummary {
-                initial_state,
-                final_state: before,
-                stop: StopReason::Interrupted,
-            });
-        }
-        solver.step()?;
-        let after = solver.stats();
-        if observer.wants_weights(&before, &after) {
-            observer.step(&before, &after, solver.current_weights());
+    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
+    /// (checked before every step). The observer sees the initial state, then every step; it
+    /// gets the weights only where [`Observer::wants_weights`] says so (an empty slice
+    /// otherwise), so a solver that holds them implicitly stays O(1) per step.
+    ///
+    /// # Errors
+    /// The solver's step error, with the observer holding the run up to that step.
+    fn run(
+        &mut self,
+        observer: &mut impl Observer,
+        mut should_stop: impl FnMut() -> bool,
+    ) -> Result<RunSummary, CoreError>
+    where
+        Self: Sized,
+    {
+        let initial_state = self.stats();
+        if observer.wants_weights(&initial_state, &initial_state) {
+            observer.start(&initial_state, self.current_weights());
         } else {
-            observer.step(&before, &after, &[]);
+            observer.start(&initial_state, &[]);
         }
-        before = after;
+        let mut before = initial_state;
+        while self.m_prime() > 1 {
+            if should_stop() {
+                return Ok(RunSummary {
+                    initial_state,
+                    final_state: before,
+                    stop: StopReason::Interrupted,
+                });
+            }
+            self.step()?;
+            let after = self.stats();
+            if observer.wants_weights(&before, &after) {
+                observer.step(&before, &after, self.current_weights());
+            } else {
+                observer.step(&before, &after, &[]);
+            }
+            before = after;
+        }
+        let stop = if self.m_prime() == 0 {
+            StopReason::AllDropped
+        } else {
+            StopReason::OneLeft
+        };
+        Ok(RunSummary {
+            initial_state,
+            final_state: before,
+            stop,
+        })
     }
-    let stop = if solver.m_prime() == 0 {
-        StopReason::AllDropped
-    } else {
-        StopReason::OneLeft
-    };
-    Ok(RunSummary {
-        initial_state,
-        final_state: before,
-        stop,
-    })
-}
 
-/// [`drive`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
-///
-/// # Errors
-/// As [`drive`]; the recorder keeps what was recorded before the error.
-pub(crate) fn drive_recorded(
-    solver: &mut impl Stepper,
-    recorder: &mut Recorder,
-    should_stop: impl FnMut() -> bool,
-) -> Result<RunSummary, CoreError> {
-    let result = drive(solver, recorder, should_stop);
-    recorder.finish();
-    result
+    /// [`Stepper::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
+    ///
+    /// # Errors
+    /// As [`Stepper::run`]; the recorder keeps what was recorded before the error.
+    fn run_recorded(
+        &mut self,
+        recorder: &mut Recorder,
+        should_stop: impl FnMut() -> bool,
+    ) -> Result<RunSummary, CoreError>
+    where
+        Self: Sized,
+    {
+        let result = self.run(recorder, should_stop);
+        recorder.finish();
+        result
+    }
 }

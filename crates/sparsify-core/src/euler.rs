@@ -16,11 +16,11 @@
 //! filtered in order instead, exactly as numpy's `w[w > 0]`.
 //! A dropped coordinate adds exactly `+0.0` to the sums, which leaves them bitwise unchanged.
 
-use crate::drive;
+use crate::drive::Stepper;
 pub use crate::drive::{RunSummary, StopReason};
 use crate::error::{CoreError, positive_finite};
 use crate::init::InitialWeights;
-use crate::record::{Observer, Recorder, StepStats};
+use crate::record::StepStats;
 use crate::sum::{self, SumMode};
 
 /// Parameters of the Euler solver, validated.
@@ -181,31 +181,6 @@ impl EulerSim {
         Ok(())
     }
 
-    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
-    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop).
-    ///
-    /// # Errors
-    /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
-    pub fn run(
-        &mut self,
-        observer: &mut impl Observer,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive(self, observer, should_stop)
-    }
-
-    /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
-    ///
-    /// # Errors
-    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
-    pub fn run_recorded(
-        &mut self,
-        recorder: &mut Recorder,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive_recorded(self, recorder, should_stop)
-    }
-
     fn check_stable(&self) -> Result<(), CoreError> {
         if 1.0 + self.cfg.h * (1.0 - self.sq_norm) > 0.0 {
             Ok(())
@@ -227,7 +202,7 @@ fn numpy_square(x: f64) -> f64 {
     x.powf(std::hint::black_box(2.0))
 }
 
-impl drive::Stepper for EulerSim {
+impl Stepper for EulerSim {
     fn stats(&self) -> StepStats {
         EulerSim::stats(self)
     }

@@ -9,12 +9,12 @@
 //! # References
 //! THEORY.md §1.
 
-use crate::drive::{self, RunSummary};
+use crate::drive::Stepper;
 use crate::dynamics::{Dynamics, Globals};
 use crate::error::{CoreError, positive_finite};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
-use crate::record::{Observer, Recorder, StepStats};
+use crate::record::StepStats;
 use crate::sum::{self, SumMode};
 
 /// The direct Euler solver for any dynamics variant.
@@ -149,31 +149,6 @@ impl DynamicsEuler {
         Ok(())
     }
 
-    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
-    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop).
-    ///
-    /// # Errors
-    /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
-    pub fn run(
-        &mut self,
-        observer: &mut impl Observer,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive(self, observer, should_stop)
-    }
-
-    /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
-    ///
-    /// # Errors
-    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
-    pub fn run_recorded(
-        &mut self,
-        recorder: &mut Recorder,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive_recorded(self, recorder, should_stop)
-    }
-
     fn extremes(&self) -> (f64, f64) {
         if self.dynamics.affine_shift().is_some() || self.w.is_empty() {
             // Order is kept (THEORY §2): first and last.
@@ -209,7 +184,7 @@ fn numpy_square(x: f64) -> f64 {
     x.powf(std::hint::black_box(2.0))
 }
 
-impl drive::Stepper for DynamicsEuler {
+impl Stepper for DynamicsEuler {
     fn stats(&self) -> StepStats {
         DynamicsEuler::stats(self)
     }
@@ -226,6 +201,7 @@ impl drive::Stepper for DynamicsEuler {
 
 #[cfg(test)]
 mod tests {
+    use crate::Stepper;
     use rand::SeedableRng;
 
     use super::*;

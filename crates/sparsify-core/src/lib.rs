@@ -17,7 +17,7 @@
 //! # Example
 //! ```
 //! use rand::SeedableRng;
-//! use sparsify_core::{EulerConfig, EulerSim, InitialWeights, Recorder, RecordConfig, SumMode};
+//! use sparsify_core::{EulerConfig, EulerSim, InitialWeights, Recorder, RecordConfig, Stepper, SumMode};
 //!
 //! let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
 //! let w0 = InitialWeights::half_normal(&mut rng, 1000, None)?;
@@ -50,9 +50,10 @@ pub mod schedule;
 pub mod sum;
 
 pub use adaptive::{AdaptiveConfig, AdaptiveProgress, AdaptiveStop, AdaptiveSummary, DeathTime};
+pub use drive::{RunSummary, Stepper, StopReason};
 pub use dynamics::{DYNAMICS_NAMES, Dynamics, Globals, VariantParams, dynamics_by_name};
 pub use error::CoreError;
-pub use euler::{EulerConfig, EulerSim, RunSummary, StopReason};
+pub use euler::{EulerConfig, EulerSim};
 pub use generic::DynamicsEuler;
 pub use init::InitialWeights;
 pub use method::{Method, SolverCounts};

@@ -340,6 +340,7 @@ fn thin(w: &[f64], cap: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Stepper;
 
     #[test]
     fn borrowed_observers_compose_and_stay_usable() {

@@ -39,12 +39,12 @@
 //! # References
 //! THEORY.md §2 (affine structure, reduced solver), §1 (the Euler loop).
 
-use crate::drive::{self, RunSummary};
+use crate::drive::Stepper;
 use crate::error::{CoreError, non_negative_finite, positive_finite};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
 use crate::prefix::{Moments, PrefixMoments};
-use crate::record::{Observer, Recorder, StepStats};
+use crate::record::StepStats;
 
 /// `v > 0`: the survival test of the published filter `w[w > 0]` (NaN is not alive). Written
 /// as a function so that `!positive(v)` reads as "dead" without a negated float comparison.
@@ -356,31 +356,6 @@ impl ReducedSim {
         Ok(taken)
     }
 
-    /// Steps until one survivor is left (or none), or until `should_stop()` returns true
-    /// (checked before every step), telling `observer` everything ([`crate::drive`]'s loop; weights are materialised only for the steps where [`Observer::wants_weights`] says so).
-    ///
-    /// # Errors
-    /// [`CoreError::UnstableStep`], with the observer holding the run up to that step.
-    pub fn run(
-        &mut self,
-        observer: &mut impl Observer,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive(self, observer, should_stop)
-    }
-
-    /// [`Self::run`] into a [`Recorder`], calling [`Recorder::finish`] however the run ends.
-    ///
-    /// # Errors
-    /// As [`Self::run`]; the recorder keeps what was recorded before the error.
-    pub fn run_recorded(
-        &mut self,
-        recorder: &mut Recorder,
-        should_stop: impl FnMut() -> bool,
-    ) -> Result<RunSummary, CoreError> {
-        drive::drive_recorded(self, recorder, should_stop)
-    }
-
     fn one_norm(&self) -> f64 {
         self.alpha * self.mo.e1 + self.n as f64 * self.d
     }
@@ -412,7 +387,7 @@ impl ReducedSim {
     }
 }
 
-impl drive::Stepper for ReducedSim {
+impl Stepper for ReducedSim {
     fn stats(&self) -> StepStats {
         ReducedSim::stats(self)
     }

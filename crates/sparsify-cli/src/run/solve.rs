@@ -18,7 +18,7 @@ use sparsify_core::schedule::{CheckpointSchedule, script_logs_step};
 use sparsify_core::{
     AdaptiveConfig, CoreError, DYNAMICS_NAMES, DynamicsEuler, EulerConfig, EulerSim,
     InitialWeights, Method, PrefixMoments, RecordConfig, Recorder, ReducedConfig, ReducedSim,
-    RunSummary, ScriptRow, SolverCounts, StepStats, StopReason, SumMode, VariantParams,
+    RunSummary, ScriptRow, SolverCounts, StepStats, Stepper, StopReason, SumMode, VariantParams,
     dynamics::Dynamics, dynamics_by_name,
 };
 

@@ -1,7 +1,8 @@
 //! Claims 5 and 6: the balance of feature benefit and L1 pull, and the `m'` identity.
 
 use sparsify_core::{
-    EulerConfig, EulerSim, InitialWeights, Observer, ReducedConfig, ReducedSim, StepStats, SumMode,
+    EulerConfig, EulerSim, InitialWeights, Observer, ReducedConfig, ReducedSim, StepStats, Stepper,
+    SumMode,
 };
 use sparsify_theory::published::SeedPrediction;
 

@@ -1,6 +1,6 @@
 //! Claim 11: explicit Euler converges to the continuous-time flow at order 1 in h.
 
-use sparsify_core::{InterpolatedDeaths, ReducedConfig, ReducedSim};
+use sparsify_core::{InterpolatedDeaths, ReducedConfig, ReducedSim, Stepper};
 
 use super::sim::{adaptive_first_times, quantile};
 use super::{Claim, Profile};

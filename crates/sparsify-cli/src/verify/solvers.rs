@@ -2,7 +2,7 @@
 
 use sparsify_core::{
     EulerConfig, EulerSim, InitialWeights, RecordConfig, Recorder, ReducedConfig, ReducedSim,
-    SumMode,
+    Stepper, SumMode,
 };
 
 use super::sim::half_normal;

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use sparsify_core::adaptive::solve_reduced;
 use sparsify_core::dynamics::L1;
-use sparsify_core::{AdaptiveConfig, AdaptiveStop, ReducedConfig, ReducedSim, StopReason};
+use sparsify_core::{AdaptiveConfig, AdaptiveStop, ReducedConfig, ReducedSim, Stepper, StopReason};
 use sparsify_theory::winner::final_weight_first_order;
 
 use super::sim::{NaiveEuler, argmax, half_normal};

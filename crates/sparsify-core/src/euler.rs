@@ -20,7 +20,7 @@ use crate::drive::Stepper;
 pub use crate::drive::{RunSummary, StopReason};
 use crate::error::{CoreError, positive_finite};
 use crate::init::InitialWeights;
-use crate::record::StepStats;
+use crate::record::{StepStats, Sums};
 use crate::sum::{self, SumMode};
 
 /// Parameters of the Euler solver, validated.
@@ -117,28 +117,19 @@ impl EulerSim {
 
     /// The current state.
     pub fn stats(&self) -> StepStats {
-        let n = self.w.len() as f64;
-        let (one, sq) = (self.one_norm, self.sq_norm);
-        let average = one / n;
-        // numpy's `x**2` in sequential (bitwise) mode; the correctly rounded `x*x` otherwise.
-        let square = match self.cfg.sum {
-            SumMode::Sequential => numpy_square,
-            SumMode::Pairwise => |x: f64| x * x,
-        };
-        let total_squared_deviation = sq - square(one) / n;
-        StepStats {
-            step: self.step,
-            t: self.step as f64 * self.cfg.h,
-            m_prime: self.w.len(),
-            one_norm: one,
-            sq_norm: sq,
-            w_max: self.w.first().copied().unwrap_or(f64::NAN),
-            w_min: self.w.last().copied().unwrap_or(f64::NAN),
-            relative_variance: (total_squared_deviation / n) / square(average),
-            gamma: self.gamma,
-            feature_benefit: 1.0 - sq,
-            total_squared_deviation,
-        }
+        StepStats::from_sums(
+            Sums {
+                step: self.step,
+                h: self.cfg.h,
+                m_prime: self.w.len(),
+                one_norm: self.one_norm,
+                sq_norm: self.sq_norm,
+                w_max: self.w.first().copied().unwrap_or(f64::NAN),
+                w_min: self.w.last().copied().unwrap_or(f64::NAN),
+                gamma: self.gamma,
+            },
+            self.cfg.sum,
+        )
     }
 
     /// One Euler step (no-op once the run is over).
@@ -192,14 +183,6 @@ impl EulerSim {
             })
         }
     }
-}
-
-/// `x**2` as numpy evaluates it for a float64 scalar: the C library's `pow(x, 2.0)`, which is
-/// not always the correctly rounded `x*x` (glibc's pow is accurate to ~0.52 ulp, and the
-/// reference runs differ from `x*x` in the last bit at some steps). `black_box` keeps the
-/// compiler from rewriting `powf(x, 2.0)` into `x*x`.
-fn numpy_square(x: f64) -> f64 {
-    x.powf(std::hint::black_box(2.0))
 }
 
 impl Stepper for EulerSim {

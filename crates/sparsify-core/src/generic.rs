@@ -14,7 +14,7 @@ use crate::dynamics::{Dynamics, Globals};
 use crate::error::{CoreError, positive_finite};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
-use crate::record::StepStats;
+use crate::record::{StepStats, Sums};
 use crate::sum::{self, SumMode};
 
 /// The direct Euler solver for any dynamics variant.
@@ -91,28 +91,20 @@ impl DynamicsEuler {
     /// The current state, with [`crate::EulerSim::stats`]'s arithmetic; `w_max`/`w_min` are
     /// the largest and smallest survivors.
     pub fn stats(&self) -> StepStats {
-        let n = self.w.len() as f64;
-        let (one, sq) = (self.one_norm, self.sq_norm);
-        let average = one / n;
-        let square = match self.sum {
-            SumMode::Sequential => numpy_square,
-            SumMode::Pairwise => |x: f64| x * x,
-        };
-        let total_squared_deviation = sq - square(one) / n;
         let (w_max, w_min) = self.extremes();
-        StepStats {
-            step: self.step,
-            t: self.step as f64 * self.h,
-            m_prime: self.w.len(),
-            one_norm: one,
-            sq_norm: sq,
-            w_max,
-            w_min,
-            relative_variance: (total_squared_deviation / n) / square(average),
-            gamma: self.gamma,
-            feature_benefit: 1.0 - sq,
-            total_squared_deviation,
-        }
+        StepStats::from_sums(
+            Sums {
+                step: self.step,
+                h: self.h,
+                m_prime: self.w.len(),
+                one_norm: self.one_norm,
+                sq_norm: self.sq_norm,
+                w_max,
+                w_min,
+                gamma: self.gamma,
+            },
+            self.sum,
+        )
     }
 
     /// One Euler step (no-op once the run is over).
@@ -177,11 +169,6 @@ impl DynamicsEuler {
             })
         }
     }
-}
-
-/// numpy's `x**2` (glibc `pow`), as [`crate::EulerSim`] uses in sequential mode.
-fn numpy_square(x: f64) -> f64 {
-    x.powf(std::hint::black_box(2.0))
 }
 
 impl Stepper for DynamicsEuler {

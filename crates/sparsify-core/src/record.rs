@@ -7,6 +7,7 @@
 //! does.
 
 use crate::schedule::{CheckpointSchedule, script_logs_step};
+use crate::sum::SumMode;
 
 /// The state of a run at one instant: after `step` steps, at `t = step*h`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +35,55 @@ pub struct StepStats {
     pub feature_benefit: f64,
     /// `sq - one^2/n`, the total squared deviation of the survivors from their mean.
     pub total_squared_deviation: f64,
+}
+
+/// The survivors' summary quantities of an Euler-type solver.
+pub(crate) struct Sums {
+    pub(crate) step: u64,
+    pub(crate) h: f64,
+    pub(crate) m_prime: usize,
+    pub(crate) one_norm: f64,
+    pub(crate) sq_norm: f64,
+    pub(crate) w_max: f64,
+    pub(crate) w_min: f64,
+    pub(crate) gamma: f64,
+}
+
+impl StepStats {
+    /// The state from the survivors' sums, in the published script's arithmetic:
+    /// `tsd = sq - one^2/n`, `rho = (tsd/n) / (one/n)^2`, `a = 1 - sq`. The squares are numpy's
+    /// `x**2` (libm `pow`) in [`SumMode::Sequential`], where bitwise equality needs them, and
+    /// the correctly rounded `x*x` otherwise.
+    pub(crate) fn from_sums(s: Sums, sum: SumMode) -> Self {
+        let square = match sum {
+            SumMode::Sequential => numpy_square,
+            SumMode::Pairwise => |x: f64| x * x,
+        };
+        let n = s.m_prime as f64;
+        let average = s.one_norm / n;
+        let total_squared_deviation = s.sq_norm - square(s.one_norm) / n;
+        StepStats {
+            step: s.step,
+            t: s.step as f64 * s.h,
+            m_prime: s.m_prime,
+            one_norm: s.one_norm,
+            sq_norm: s.sq_norm,
+            w_max: s.w_max,
+            w_min: s.w_min,
+            relative_variance: (total_squared_deviation / n) / square(average),
+            gamma: s.gamma,
+            feature_benefit: 1.0 - s.sq_norm,
+            total_squared_deviation,
+        }
+    }
+}
+
+/// `x**2` as numpy evaluates it for a float64 scalar: the C library's `pow(x, 2.0)`, which is
+/// not always the correctly rounded `x*x` (glibc's pow is accurate to ~0.52 ulp, and the
+/// reference runs differ from `x*x` in the last bit at some steps). `black_box` keeps the
+/// compiler from rewriting `powf(x, 2.0)` into `x*x`.
+fn numpy_square(x: f64) -> f64 {
+    x.powf(std::hint::black_box(2.0))
 }
 
 /// One entry of the published script's history lists, with its mixed instants: `t`,

@@ -271,24 +271,8 @@ impl ReducedSim {
         self.gamma += lambda / self.w_max() * h * self.gamma;
         self.alpha += (a * self.alpha) * h;
         // The smallest survivor's update in the direct solver's order of operations.
-        let mut d = self.d + (a * self.d - lambda) * h;
-        let n_before = self.n;
-        // `!positive(d)` is the direct solver's filter `w > 0`, NaN included.
-        while !positive(d) && self.n > 0 {
-            self.n -= 1;
-            if self.n == 0 {
-                break;
-            }
-            let p_old = self.mo.pivot;
-            self.mo = self.table.at(self.n);
-            // The new smallest survivor after this step: alpha*(w0_j - p_old) + d (IEEE
-            // addition is commutative, so `+=` is the same operation).
-            d += self.alpha * (self.mo.pivot - p_old);
-        }
-        self.d = d;
-        if self.n != n_before {
-            self.events += 1;
-        }
+        let d = self.d + (a * self.d - lambda) * h;
+        self.d = self.drop_dead(d, self.alpha);
         self.sq_norm = self.compute_sq_norm();
         self.step += 1;
         Ok(())
@@ -331,20 +315,7 @@ impl ReducedSim {
         self.step += taken;
         if died {
             // Finish the step that killed: drop the dead, materialise the next survivors.
-            let n_before = self.n;
-            while !positive(d) && self.n > 0 {
-                self.n -= 1;
-                if self.n == 0 {
-                    break;
-                }
-                let p_old = self.mo.pivot;
-                self.mo = self.table.at(self.n);
-                d += alpha * (self.mo.pivot - p_old);
-            }
-            if self.n != n_before {
-                self.events += 1;
-            }
-            self.d = d;
+            self.d = self.drop_dead(d, alpha);
             self.sq_norm = self.compute_sq_norm();
         } else {
             self.d = d;
@@ -354,6 +325,27 @@ impl ReducedSim {
             self.check_stable()?;
         }
         Ok(taken)
+    }
+
+    /// The survival rule after a step: while the smallest survivor's value `d` is not `> 0`
+    /// (the direct solver's filter `w > 0`, NaN included), drop it and move to the next one,
+    /// `alpha*(w0_j - p_old) + d` (IEEE addition is commutative, so `+=` is the same
+    /// operation). Counts one event if anything died; returns the new smallest survivor's value.
+    fn drop_dead(&mut self, mut d: f64, alpha: f64) -> f64 {
+        let n_before = self.n;
+        while !positive(d) && self.n > 0 {
+            self.n -= 1;
+            if self.n == 0 {
+                break;
+            }
+            let p_old = self.mo.pivot;
+            self.mo = self.table.at(self.n);
+            d += alpha * (self.mo.pivot - p_old);
+        }
+        if self.n != n_before {
+            self.events += 1;
+        }
+        d
     }
 
     fn one_norm(&self) -> f64 {

@@ -10,12 +10,14 @@ use sparsify_core::CoreError;
 pub mod exit {
     /// The command did what was asked.
     pub const SUCCESS: u8 = 0;
-    /// Writing an output failed (disk full, permissions changed mid-run, ...).
-    pub const IO: u8 = 1;
-    /// `sparsify verify`: at least one claim failed.
+    /// `sparsify verify`: at least one claim failed (every output was still written).
     pub const CLAIM_FAILED: u8 = 1;
     /// A bad flag, value or input file: nothing was run and nothing was written.
     pub const USAGE: u8 = 2;
+    /// Reading or writing a file failed after the arguments were accepted (disk full,
+    /// permissions changed mid-run, ...): `EX_IOERR` of sysexits(3), so that a script can tell
+    /// a failed disk from a failed claim.
+    pub const IO: u8 = 74;
     /// Stopped by Ctrl-C (128 + SIGINT); every requested output was still written.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -27,7 +29,7 @@ pub(crate) enum CliError {
     /// The user asked for something invalid (exit code 2). The message names the flag, the
     /// value and what is allowed.
     Usage(String),
-    /// Writing an output failed after the run (exit code 1).
+    /// Writing an output failed after the run (exit code 74).
     Io {
         /// The output the user asked for.
         path: PathBuf,

@@ -74,8 +74,10 @@ enum Command {
     /// every m' from m-1 down to 1 (THEORY.md section 3). --continuum: m'(t), ||w||_1(t) and
     /// the relative variance of the half-normal continuum limit on a log grid of t (section 4).
     Predict(predict::PredictArgs),
-    /// Check every theoretical claim against simulation and print a table; exit 1 if any
-    /// fails.
+    /// Check every theoretical claim against simulation and print a table.
+    ///
+    /// Exit codes: 0 every claim passed, 1 a claim failed (a NaN in its measurement fails it),
+    /// 2 bad usage, 74 an output could not be written.
     Verify(verify::VerifyArgs),
 }
 

@@ -7,11 +7,10 @@
 //! `cargo bench -p sparsify-core --bench solvers`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sparsify_core::adaptive::solve_reduced;
 use sparsify_core::dynamics::L1;
 use sparsify_core::{
-    AdaptiveConfig, EulerConfig, EulerSim, InitialWeights, ReducedConfig, ReducedSim, Stepper,
-    SumMode,
+    AdaptiveConfig, EulerConfig, EulerSim, InitialWeights, ReducedConfig, ReducedSim, Solver,
+    Stepper, SumMode, solve,
 };
 
 const LAMBDA: f64 = 1e-5;
@@ -50,8 +49,8 @@ fn solvers(c: &mut Criterion) {
     });
     group.bench_function("adaptive_reduced_rtol1e-8", |b| {
         let l1 = L1::new(LAMBDA).expect("valid");
-        let cfg = AdaptiveConfig::new(1e-8, 1e-12, None).expect("valid");
-        b.iter(|| solve_reduced(&l1, &cfg, w0.clone(), &[]).expect("runs"))
+        let solver = Solver::adaptive(AdaptiveConfig::new(1e-8, 1e-12).expect("valid"));
+        b.iter(|| solve(&l1, &solver, w0.clone(), &mut (), |_| false).expect("runs"))
     });
     group.finish();
 }

@@ -1,14 +1,14 @@
 //! The flow in continuous time: Dormand-Prince 5(4) with step-size control and located deaths.
 //!
-//! Two systems, one driver:
+//! Two systems, one driver (reached through [`crate::solve`] with [`crate::Method::Adaptive`]):
 //!
-//! - **reduced** ([`solve_reduced`], affine variants): with `s = p - theta` (`p = w0[n-1]` the
+//! - **reduced** (affine variants): with `s = p - theta` (`p = w0[n-1]` the
 //!   smallest survivor's initial value, so `w_j = alpha*(w0_j - p + s)`),
 //!   `alpha' = a*alpha`, `s' = -lambda/alpha`, `a = 1 - alpha^2*F(theta) - mu` with
 //!   `F = E2 + s*(2*E1 + n*s)` from the prefix moments (THEORY §2-3). Coordinate `n-1` dies when
 //!   `s` reaches 0; `s` is the integrated variable (not `theta`) so that the distance to the next
 //!   death has full relative precision. O(1) per evaluation.
-//! - **full vector** ([`solve_full`], any variant): `u_j' = state_drift(u_j)` for every survivor,
+//! - **full vector** (any variant): `u_j' = state_drift(u_j)` for every survivor,
 //!   in the variant's smooth state variable `u = weight_to_state(w)`; O(m') per evaluation.
 //!
 //! After every accepted step the driver looks for deaths (a state `<= 0` at the step's end; the
@@ -17,7 +17,8 @@
 //! regula falsi (to a few ulps of t), moves to it, drops the coordinate (and any other that
 //! crosses at the same time), and restarts the integrator there: the right-hand side changes
 //! at a death, so no step straddles one. Output times are served from the dense output of the
-//! step that contains them. With `lambda = 0` nothing dies and an end time is required.
+//! step that contains them. With `lambda = 0` nothing dies and an end time is required. A run
+//! whose survivors are tied and no longer move stops as stalled (see [`crate::drive`]).
 //!
 //! After the O(1) transient the system is mildly stiff (fast rate about 2, slow time scale
 //! `1/lambda`): DP5(4)'s steps are then limited by stability to about 1.5 time units, not by
@@ -27,61 +28,37 @@
 //! THEORY.md §2 (reduced system), §3 (slow manifold, stiffness), §4.
 
 use crate::dp5::{Dp5, System, bracketed_root};
+use crate::drive::{Death, Limits, Progress, Solution, StopReason, stalled};
 use crate::dynamics::{Dynamics, Globals};
-use crate::error::{CoreError, positive_finite};
+use crate::error::{CoreError, Param, positive_finite};
 use crate::init::InitialWeights;
-use crate::method::SolverCounts;
 use crate::prefix::{Moments, PrefixMoments};
-use crate::record::StepStats;
-use crate::reduced::positive;
+use crate::record::{Observer, StepStats};
+use crate::reduced::{drop_dead, positive};
 
-/// Tolerances and limits of the adaptive solver, validated.
+/// Tolerances of the adaptive solver, validated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdaptiveConfig {
     rtol: f64,
     atol: f64,
-    t_end: Option<f64>,
-    max_steps: u64,
 }
 
 impl AdaptiveConfig {
     /// Relative tolerance `rtol` in `[1e-14, 1)`, absolute tolerance `atol > 0` (in units of
-    /// the integrated variables: weights and `alpha`), and an optional end time `t_end > 0`
-    /// (required when `lambda = 0`). No step limit until [`Self::with_max_steps`].
+    /// the integrated variables: weights and `alpha`).
     ///
     /// # Errors
-    /// [`CoreError::InvalidParameter`] naming `rtol`, `atol` or `t_end`.
-    pub fn new(rtol: f64, atol: f64, t_end: Option<f64>) -> Result<Self, CoreError> {
+    /// [`CoreError::InvalidParameter`] naming `rtol` or `atol`.
+    pub fn new(rtol: f64, atol: f64) -> Result<Self, CoreError> {
         if !(1e-14..1.0).contains(&rtol) {
             return Err(CoreError::InvalidParameter {
-                name: "rtol",
+                param: Param::Rtol,
                 value: rtol,
-                valid: "a number in [1e-14, 1)",
+                valid: "a number in [1e-14, 1)".to_owned(),
             });
         }
-        let atol = positive_finite("atol", atol)?;
-        let t_end = t_end.map(|t| positive_finite("t_end", t)).transpose()?;
-        Ok(Self {
-            rtol,
-            atol,
-            t_end,
-            max_steps: u64::MAX,
-        })
-    }
-
-    /// Stops with [`CoreError::TooManySteps`] after `max_steps` step attempts (`>= 1`).
-    ///
-    /// # Errors
-    /// [`CoreError::InvalidParameter`] naming `max_steps` if it is 0.
-    pub fn with_max_steps(self, max_steps: u64) -> Result<Self, CoreError> {
-        if max_steps == 0 {
-            return Err(CoreError::InvalidParameter {
-                name: "max_steps",
-                value: 0.0,
-                valid: "an integer >= 1",
-            });
-        }
-        Ok(Self { max_steps, ..self })
+        let atol = positive_finite(Param::Atol, atol)?;
+        Ok(Self { rtol, atol })
     }
 
     /// The relative tolerance.
@@ -93,131 +70,40 @@ impl AdaptiveConfig {
     pub fn atol(&self) -> f64 {
         self.atol
     }
-
-    /// The end time, if any.
-    pub fn t_end(&self) -> Option<f64> {
-        self.t_end
-    }
 }
 
-/// Why an adaptive run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdaptiveStop {
-    /// One coordinate is left.
-    OneLeft,
-    /// The last event removed every remaining coordinate (exact ties).
-    AllDropped,
-    /// The end time was reached.
-    EndTime,
-    /// The monitor of a `*_monitored` solver asked to stop (a Ctrl-C, say): the final state is
-    /// the end of the last accepted step, with every death up to it located.
-    Interrupted,
+/// A system the driver integrates: its right-hand side, what its variables mean, and how a
+/// death changes it.
+pub(crate) trait Flow: System {
+    /// The survivors, with integrated variables `y`.
+    fn m_prime(&self, y: &[f64]) -> usize;
+    /// The components whose crossing of 0 is a death.
+    fn event_components(&self, y: &[f64]) -> std::ops::Range<usize>;
+    /// The state of the run (components clamped at 0: the dense output may undershoot).
+    fn stats(&mut self, step: u64, t: f64, y: &[f64]) -> StepStats;
+    /// Drops the coordinates that die at `t_star` (the earliest of `crossings`, found in the
+    /// last accepted step of `dp`); returns the variables to restart from.
+    fn drop_at(&mut self, dp: &Dp5, t_star: f64, crossings: &[(usize, f64)]) -> Vec<f64>;
+    /// Whether every survivor has the same value.
+    fn all_tied(&self, y: &[f64]) -> bool;
+    /// The survivors' weights, descending.
+    fn weights(&mut self, y: &[f64]) -> &[f64];
 }
 
-impl AdaptiveStop {
-    /// A short name for summaries.
-    pub fn name(self) -> &'static str {
-        match self {
-            AdaptiveStop::OneLeft => "one_left",
-            AdaptiveStop::AllDropped => "all_dropped",
-            AdaptiveStop::EndTime => "end_time",
-            AdaptiveStop::Interrupted => "interrupted",
-        }
-    }
-}
-
-/// A located death: at time `t` (to a few ulps of the dense output's root) `m'` became
-/// `m_prime`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DeathTime {
-    /// The crossing time.
-    pub t: f64,
-    /// Survivors after it.
-    pub m_prime: usize,
-}
-
-/// What an adaptive run reports. In its [`StepStats`], `step` counts accepted steps so far and
-/// `gamma` is the exact relative gap of the two largest weights (the quantity the Euler
-/// recursion approximates, THEORY §6): `(w0_0 - w0_1)/(w0_0 - theta)` for the reduced system,
-/// `(w_(1) - w_(2))/w_(1)` of the survivors for the full vector (NaN with one survivor).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdaptiveSummary {
-    /// The state at `t = 0`.
-    pub initial_state: StepStats,
-    /// The state at the end.
-    pub final_state: StepStats,
-    /// Why the run ended.
-    pub stop: AdaptiveStop,
-    /// Steps, rejected steps, right-hand-side evaluations, death events.
-    pub counts: SolverCounts,
-    /// Every death event, in time order.
-    pub deaths: Vec<DeathTime>,
-    /// The state at every requested output time up to the end, in increasing time.
-    pub outputs: Vec<StepStats>,
-}
-
-/// Where an adaptive run is, before each step: what a progress display shows, and what a
-/// monitor needs to decide to stop.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdaptiveProgress {
-    /// Accepted steps so far.
-    pub steps: u64,
-    /// The time reached.
-    pub t: f64,
-    /// Survivors.
-    pub m_prime: usize,
-}
-
-/// The reduced continuous-time flow of an affine variant from `w0`, recording the state at
-/// `output_times` (any order; values past the end are ignored).
+/// The reduced flow of an affine variant from `table`, ready for [`integrate`]: the flow, its
+/// initial variables and the deaths at `t = 0` (weights that start at 0).
 ///
 /// # Errors
-/// [`CoreError::NotAffine`], [`CoreError::MissingParameter`] (`t_end` with `lambda = 0`),
-/// [`CoreError::InvalidParameter`] for an output time that is not finite and `>= 0`,
-/// [`CoreError::StepSizeTooSmall`], [`CoreError::TooManySteps`].
-pub fn solve_reduced(
+/// [`CoreError::NotAffine`]; [`CoreError::TooFewWeights`].
+pub(crate) fn reduced_flow<'a>(
     dynamics: &dyn Dynamics,
-    cfg: &AdaptiveConfig,
-    w0: InitialWeights,
-    output_times: &[f64],
-) -> Result<AdaptiveSummary, CoreError> {
-    let mut table = PrefixMoments::new(w0.into_vec());
-    solve_reduced_table(dynamics, cfg, &mut table, output_times)
-}
-
-/// [`solve_reduced`] from prefix moments built already.
-///
-/// # Errors
-/// As [`solve_reduced`].
-pub fn solve_reduced_table(
-    dynamics: &dyn Dynamics,
-    cfg: &AdaptiveConfig,
-    table: &mut PrefixMoments,
-    output_times: &[f64],
-) -> Result<AdaptiveSummary, CoreError> {
-    solve_reduced_monitored(dynamics, cfg, table, output_times, &mut |_| false)
-}
-
-/// [`solve_reduced_table`], calling `monitor` before every step (an O(1) call: for progress
-/// displays); the run stops with [`AdaptiveStop::Interrupted`] when it returns `true`.
-///
-/// # Errors
-/// As [`solve_reduced`].
-pub fn solve_reduced_monitored(
-    dynamics: &dyn Dynamics,
-    cfg: &AdaptiveConfig,
-    table: &mut PrefixMoments,
-    output_times: &[f64],
-    monitor: &mut dyn FnMut(&AdaptiveProgress) -> bool,
-) -> Result<AdaptiveSummary, CoreError> {
+    table: &'a mut PrefixMoments,
+) -> Result<(ReducedFlow<'a>, Vec<f64>, Vec<Death>), CoreError> {
     let mu = dynamics
         .affine_shift()
         .ok_or_else(|| CoreError::NotAffine {
             dynamics: dynamics.name(),
         })?;
-    let lambda = dynamics.lambda();
-    check_end(lambda, cfg)?;
-    let times = sorted_times(output_times)?;
     let m = table.len();
     if m < 2 {
         return Err(CoreError::TooFewWeights { m });
@@ -225,146 +111,88 @@ pub fn solve_reduced_monitored(
     let (top, second) = (table.w0()[0], table.w0()[1]);
     let mut n = m;
     let mut mo = table.at(n);
-    let mut deaths = Vec::new();
     // Weights that start at exactly 0 are dead at t = 0.
-    let mut s = mo.pivot;
-    drop_while_dead(table, &mut n, &mut mo, &mut s);
-    if n < m {
-        deaths.push(DeathTime { t: 0.0, m_prime: n });
-    }
-    let mut sys = ReducedFlow { mo, n, lambda, mu };
-    let mut dp = Dp5::new(
-        &mut sys,
-        0.0,
-        vec![1.0, s],
-        cfg.rtol,
-        cfg.atol,
-        cfg.max_steps,
-    );
-    let stats = |step: u64, t: f64, alpha: f64, s: f64, mo: &Moments, n: usize| {
-        reduced_stats(step, t, alpha, s, mo, n, top, second)
+    let pivot = mo.pivot;
+    let s = drop_dead(table, &mut n, &mut mo, pivot, 1.0);
+    let deaths = if n < m {
+        vec![Death {
+            step: None,
+            t: 0.0,
+            m_prime: n,
+        }]
+    } else {
+        Vec::new()
     };
-    let initial_state = stats(0, 0.0, 1.0, s, &sys.mo, sys.n);
-    let mut outputs = Vec::new();
-    let mut next = 0;
-    while next < times.len() && times[next] <= 0.0 {
-        outputs.push(initial_state);
-        next += 1;
-    }
-    let stop = loop {
-        if sys.n == 0 {
-            break AdaptiveStop::AllDropped;
-        }
-        if sys.n == 1 {
-            break AdaptiveStop::OneLeft;
-        }
-        if cfg.t_end.is_some_and(|te| dp.t >= te) {
-            break AdaptiveStop::EndTime;
-        }
-        let at = AdaptiveProgress {
-            steps: dp.counts.steps,
-            t: dp.t,
-            m_prime: sys.n,
-        };
-        if monitor(&at) {
-            break AdaptiveStop::Interrupted;
-        }
-        dp.step(&mut sys, cfg.t_end)?;
-        // s is decreasing (s' = -lambda/alpha < 0): a death is a sign change at the end.
-        let event = if dp.y[1] > 0.0 {
-            None
-        } else {
-            Some(bracketed_root(|t| dp.dense(1, t), dp.t_old, dp.t))
-        };
-        let t_hi = event.unwrap_or(dp.t);
-        while next < times.len() && times[next] <= t_hi {
-            let t = times[next];
-            let (alpha, s) = (dp.dense(0, t), dp.dense(1, t));
-            outputs.push(stats(dp.counts.steps, t, alpha, s.max(0.0), &sys.mo, sys.n));
-            next += 1;
-        }
-        if let Some(t_star) = event {
-            let alpha = dp.dense(0, t_star);
-            // theta = p exactly at the crossing: the next survivor is s = w0[n-2] - p away.
-            let mut s = 0.0;
-            drop_while_dead(table, &mut sys.n, &mut sys.mo, &mut s);
-            dp.counts.events += 1;
-            deaths.push(DeathTime {
-                t: t_star,
-                m_prime: sys.n,
-            });
-            dp.restart(t_star, vec![alpha, s]);
-        }
+    let flow = ReducedFlow {
+        table,
+        mo,
+        n,
+        lambda: dynamics.lambda(),
+        mu,
+        top,
+        second,
+        buf: Vec::new(),
     };
-    let final_state = stats(
-        dp.counts.steps,
-        dp.t,
-        dp.y[0],
-        dp.y[1].max(0.0),
-        &sys.mo,
-        sys.n,
-    );
-    Ok(AdaptiveSummary {
-        initial_state,
-        final_state,
-        stop,
-        counts: dp.counts,
-        deaths,
-        outputs,
-    })
+    crate::init::check_sq_norm(flow.mo.f_at(s))?;
+    Ok((flow, vec![1.0, s], deaths))
 }
 
-/// The full-vector continuous-time flow of any variant from `w0`, recording the state at
-/// `output_times` (any order; values past the end are ignored). O(m') per evaluation: for small
-/// m, for variants without the affine structure, and to check [`solve_reduced`].
+/// The whole-vector flow of any variant from `w0`, ready for [`integrate`].
 ///
 /// # Errors
-/// [`CoreError::MissingParameter`] (`t_end` with `lambda = 0`), [`CoreError::InvalidParameter`]
-/// for an output time that is not finite and `>= 0`, [`CoreError::StepSizeTooSmall`],
-/// [`CoreError::TooManySteps`].
-pub fn solve_full(
+/// [`CoreError::NonFinite`] if `||w0||^2` overflows.
+pub(crate) fn full_flow(
     dynamics: &dyn Dynamics,
-    cfg: &AdaptiveConfig,
     w0: InitialWeights,
-    output_times: &[f64],
-) -> Result<AdaptiveSummary, CoreError> {
-    solve_full_monitored(dynamics, cfg, w0, output_times, &mut |_| false)
-}
-
-/// [`solve_full`], calling `monitor` before every step; the run stops with
-/// [`AdaptiveStop::Interrupted`] when it returns `true`.
-///
-/// # Errors
-/// As [`solve_full`].
-pub fn solve_full_monitored(
-    dynamics: &dyn Dynamics,
-    cfg: &AdaptiveConfig,
-    w0: InitialWeights,
-    output_times: &[f64],
-    monitor: &mut dyn FnMut(&AdaptiveProgress) -> bool,
-) -> Result<AdaptiveSummary, CoreError> {
-    check_end(dynamics.lambda(), cfg)?;
-    let times = sorted_times(output_times)?;
+) -> Result<(FullFlow<'_>, Vec<f64>, Vec<Death>), CoreError> {
     let m = w0.len();
+    crate::init::check_sq_norm(compensated_sums(w0.as_slice()).1)?;
     let mut u: Vec<f64> = w0
         .as_slice()
         .iter()
         .map(|&w| dynamics.weight_to_state(w))
         .collect();
-    let mut deaths = Vec::new();
     u.retain(|&x| x > 0.0);
-    if u.len() < m {
-        deaths.push(DeathTime {
+    let deaths = if u.len() < m {
+        vec![Death {
+            step: None,
             t: 0.0,
             m_prime: u.len(),
-        });
-    }
-    let mut sys = FullFlow {
+        }]
+    } else {
+        Vec::new()
+    };
+    let flow = FullFlow {
         dynamics,
         w: Vec::with_capacity(u.len()),
     };
-    let mut dp = Dp5::new(&mut sys, 0.0, u, cfg.rtol, cfg.atol, cfg.max_steps);
-    let initial_state = full_stats(dynamics, 0, 0.0, &dp.y);
+    Ok((flow, u, deaths))
+}
+
+/// The one event loop of the adaptive solver: steps, locates deaths on the dense output,
+/// restarts after each, serves output times, tells the observer after every accepted step, and
+/// stops for the same reasons as every solver.
+///
+/// # Errors
+/// [`CoreError::StepSizeTooSmall`], [`CoreError::TooManySteps`].
+pub(crate) fn integrate(
+    flow: &mut impl Flow,
+    y0: Vec<f64>,
+    mut deaths: Vec<Death>,
+    cfg: &AdaptiveConfig,
+    limits: &Limits,
+    observer: &mut impl Observer,
+    monitor: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Solution, CoreError> {
+    let max_steps = limits.max_steps.unwrap_or(u64::MAX);
+    let mut dp = Dp5::new(flow, 0.0, y0, cfg.rtol, cfg.atol, max_steps);
+    let initial_state = flow.stats(0, 0.0, &dp.y);
+    if observer.wants_weights(&initial_state, &initial_state) {
+        observer.start(&initial_state, flow.weights(&dp.y));
+    } else {
+        observer.start(&initial_state, &[]);
+    }
+    let times = &limits.output_times;
     let mut outputs = Vec::new();
     let mut next = 0;
     while next < times.len() && times[next] <= 0.0 {
@@ -372,26 +200,30 @@ pub fn solve_full_monitored(
         next += 1;
     }
     let mut buf = Vec::new();
+    let mut before = initial_state;
     let stop = loop {
-        match dp.y.len() {
-            0 => break AdaptiveStop::AllDropped,
-            1 => break AdaptiveStop::OneLeft,
+        let m_prime = flow.m_prime(&dp.y);
+        match m_prime {
+            0 => break StopReason::AllDropped,
+            1 => break StopReason::OneLeft,
             _ => {}
         }
-        if cfg.t_end.is_some_and(|te| dp.t >= te) {
-            break AdaptiveStop::EndTime;
+        if limits.t_end.is_some_and(|te| dp.t >= te) {
+            break StopReason::EndTime;
         }
-        let at = AdaptiveProgress {
+        let at = Progress {
             steps: dp.counts.steps,
             t: dp.t,
-            m_prime: dp.y.len(),
+            m_prime,
         };
         if monitor(&at) {
-            break AdaptiveStop::Interrupted;
+            break StopReason::Interrupted;
         }
-        dp.step(&mut sys, cfg.t_end)?;
-        // The earliest crossing among the coordinates that end the step at or below 0.
-        let crossings: Vec<(usize, f64)> = (0..dp.y.len())
+        dp.step(flow, limits.t_end)?;
+        // Every event variable decreases through 0 (the drift of a dying coordinate is negative
+        // near 0): a death is a sign change at the step's end. The earliest crossing wins.
+        let crossings: Vec<(usize, f64)> = flow
+            .event_components(&dp.y)
             .filter(|&j| !positive(dp.y[j]))
             .map(|j| (j, bracketed_root(|t| dp.dense(j, t), dp.t_old, dp.t)))
             .collect();
@@ -400,35 +232,37 @@ pub fn solve_full_monitored(
         while next < times.len() && times[next] <= t_hi {
             let t = times[next];
             buf.clear();
-            buf.extend((0..dp.y.len()).map(|j| dp.dense(j, t).max(0.0)));
-            outputs.push(full_stats(dynamics, dp.counts.steps, t, &buf));
+            buf.extend((0..dp.y.len()).map(|j| dp.dense(j, t)));
+            outputs.push(flow.stats(dp.counts.steps, t, &buf));
             next += 1;
         }
         if let Some(t_star) = event {
-            // Coordinates whose crossing is within a few ulps of the earliest die with it
-            // (exact ties in w0 give identical trajectories and identical roots).
-            let tol = 8.0 * f64::EPSILON * t_star.abs().max(dp.h_old);
-            let mut dying = vec![false; dp.y.len()];
-            for &(j, t) in &crossings {
-                dying[j] = t <= t_star + tol;
-            }
-            let y: Vec<f64> = (0..dp.y.len())
-                .filter(|&j| !dying[j])
-                .map(|j| dp.dense(j, t_star))
-                .filter(|&x| x > 0.0)
-                .collect();
+            let y = flow.drop_at(&dp, t_star, &crossings);
             dp.counts.events += 1;
-            deaths.push(DeathTime {
+            deaths.push(Death {
+                step: None,
                 t: t_star,
-                m_prime: y.len(),
+                m_prime: flow.m_prime(&y),
             });
             dp.restart(t_star, y);
         }
+        let after = flow.stats(dp.counts.steps, dp.t, &dp.y);
+        if observer.wants_weights(&before, &after) {
+            observer.step(&before, &after, flow.weights(&dp.y));
+        } else {
+            observer.step(&before, &after, &[]);
+        }
+        let was = before;
+        before = after;
+        if event.is_none() && stalled(&was, &after, || flow.all_tied(&dp.y)) {
+            break StopReason::Stalled {
+                m_prime: after.m_prime,
+            };
+        }
     };
-    let final_state = full_stats(dynamics, dp.counts.steps, dp.t, &dp.y);
-    Ok(AdaptiveSummary {
+    Ok(Solution {
         initial_state,
-        final_state,
+        final_state: before,
         stop,
         counts: dp.counts,
         deaths,
@@ -436,55 +270,19 @@ pub fn solve_full_monitored(
     })
 }
 
-fn check_end(lambda: f64, cfg: &AdaptiveConfig) -> Result<(), CoreError> {
-    if lambda == 0.0 && cfg.t_end.is_none() {
-        return Err(CoreError::MissingParameter {
-            name: "t_end",
-            reason: "with lambda = 0 nothing dies, so the run needs an end time",
-        });
-    }
-    Ok(())
-}
-
-fn sorted_times(times: &[f64]) -> Result<Vec<f64>, CoreError> {
-    let mut v = Vec::with_capacity(times.len());
-    for &t in times {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(CoreError::InvalidParameter {
-                name: "output time",
-                value: t,
-                valid: "a finite number >= 0",
-            });
-        }
-        v.push(t);
-    }
-    v.sort_by(f64::total_cmp);
-    Ok(v)
-}
-
-/// Drops the smallest survivor while it is dead (`s <= 0`), moving the pivot: the next
-/// survivor is `s + (w0[n-2] - w0[n-1])` above the old pivot's crossing.
-fn drop_while_dead(table: &mut PrefixMoments, n: &mut usize, mo: &mut Moments, s: &mut f64) {
-    while !positive(*s) && *n > 0 {
-        *n -= 1;
-        if *n == 0 {
-            break;
-        }
-        let p_old = mo.pivot;
-        *mo = table.at(*n);
-        *s += mo.pivot - p_old;
-    }
-}
-
-/// The reduced system `y = (alpha, s)`.
-struct ReducedFlow {
+/// The reduced system `y = (alpha, s)`: `w_j = alpha*(w0_j - p + s)` for the survivors.
+pub(crate) struct ReducedFlow<'a> {
+    table: &'a mut PrefixMoments,
     mo: Moments,
     n: usize,
     lambda: f64,
     mu: f64,
+    top: f64,
+    second: f64,
+    buf: Vec<f64>,
 }
 
-impl System for ReducedFlow {
+impl System for ReducedFlow<'_> {
     #[inline]
     fn rhs(&mut self, y: &[f64], dy: &mut [f64]) {
         let (alpha, s) = (y[0], y[1]);
@@ -494,40 +292,65 @@ impl System for ReducedFlow {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reduced_stats(
-    step: u64,
-    t: f64,
-    alpha: f64,
-    s: f64,
-    mo: &Moments,
-    n: usize,
-    top: f64,
-    second: f64,
-) -> StepStats {
-    let nf = n as f64;
-    let one = alpha * mo.g_at(s);
-    let sq = alpha * alpha * mo.f_at(s);
-    let tsd = alpha * alpha * mo.c;
-    let mean = one / nf;
-    let top_gap = (top - mo.pivot) + s;
-    StepStats {
-        step,
-        t,
-        m_prime: n,
-        one_norm: one,
-        sq_norm: sq,
-        w_max: alpha * top_gap,
-        w_min: alpha * s,
-        relative_variance: (tsd / nf) / (mean * mean),
-        gamma: (top - second) / top_gap,
-        feature_benefit: 1.0 - sq,
-        total_squared_deviation: tsd,
+impl Flow for ReducedFlow<'_> {
+    fn m_prime(&self, _: &[f64]) -> usize {
+        self.n
+    }
+
+    fn event_components(&self, _: &[f64]) -> std::ops::Range<usize> {
+        // s is decreasing (s' = -lambda/alpha < 0); alpha never crosses 0.
+        1..2
+    }
+
+    fn stats(&mut self, step: u64, t: f64, y: &[f64]) -> StepStats {
+        let (alpha, s) = (y[0], y[1].max(0.0));
+        let (mo, n) = (&self.mo, self.n);
+        let nf = n as f64;
+        let one = alpha * mo.g_at(s);
+        let sq = alpha * alpha * mo.f_at(s);
+        let tsd = alpha * alpha * mo.c;
+        let mean = one / nf;
+        let top_gap = (self.top - mo.pivot) + s;
+        StepStats {
+            step,
+            t,
+            m_prime: n,
+            one_norm: one,
+            sq_norm: sq,
+            w_max: alpha * top_gap,
+            w_min: alpha * s,
+            relative_variance: (tsd / nf) / (mean * mean),
+            gamma: (self.top - self.second) / top_gap,
+            feature_benefit: 1.0 - sq,
+            total_squared_deviation: tsd,
+        }
+    }
+
+    fn drop_at(&mut self, dp: &Dp5, t_star: f64, _: &[(usize, f64)]) -> Vec<f64> {
+        let alpha = dp.dense(0, t_star);
+        // theta = p exactly at the crossing: the next survivor is s = w0[n-2] - p away.
+        let s = drop_dead(self.table, &mut self.n, &mut self.mo, 0.0, 1.0);
+        vec![alpha, s]
+    }
+
+    fn all_tied(&self, _: &[f64]) -> bool {
+        self.n >= 1 && self.table.w0()[0] == self.mo.pivot
+    }
+
+    fn weights(&mut self, y: &[f64]) -> &[f64] {
+        let (alpha, s, p) = (y[0], y[1].max(0.0), self.mo.pivot);
+        self.buf.clear();
+        self.buf.extend(
+            self.table.w0()[..self.n]
+                .iter()
+                .map(|&x| alpha * ((x - p) + s)),
+        );
+        &self.buf
     }
 }
 
 /// The whole-vector system in the variant's state variables.
-struct FullFlow<'a> {
+pub(crate) struct FullFlow<'a> {
     dynamics: &'a dyn Dynamics,
     w: Vec<f64>,
 }
@@ -549,6 +372,51 @@ impl System for FullFlow<'_> {
     }
 }
 
+impl Flow for FullFlow<'_> {
+    fn m_prime(&self, y: &[f64]) -> usize {
+        y.len()
+    }
+
+    fn event_components(&self, y: &[f64]) -> std::ops::Range<usize> {
+        0..y.len()
+    }
+
+    fn stats(&mut self, step: u64, t: f64, u: &[f64]) -> StepStats {
+        let d = self.dynamics;
+        self.w.clear();
+        self.w
+            .extend(u.iter().map(|&x| d.state_to_weight(x.max(0.0))));
+        full_stats(&self.w, step, t)
+    }
+
+    fn drop_at(&mut self, dp: &Dp5, t_star: f64, crossings: &[(usize, f64)]) -> Vec<f64> {
+        // Coordinates whose crossing is within a few ulps of the earliest die with it (exact
+        // ties in w0 give identical trajectories and identical roots).
+        let tol = 8.0 * f64::EPSILON * t_star.abs().max(dp.h_old);
+        let mut dying = vec![false; dp.y.len()];
+        for &(j, t) in crossings {
+            dying[j] = t <= t_star + tol;
+        }
+        (0..dp.y.len())
+            .filter(|&j| !dying[j])
+            .map(|j| dp.dense(j, t_star))
+            .filter(|&x| x > 0.0)
+            .collect()
+    }
+
+    fn all_tied(&self, y: &[f64]) -> bool {
+        y.iter().all(|&x| x == y[0])
+    }
+
+    fn weights(&mut self, u: &[f64]) -> &[f64] {
+        let d = self.dynamics;
+        self.w.clear();
+        self.w
+            .extend(u.iter().map(|&x| d.state_to_weight(x.max(0.0))));
+        &self.w
+    }
+}
+
 /// `(sum w, sum w^2)` with Neumaier compensation.
 fn compensated_sums(w: &[f64]) -> (f64, f64) {
     let mut acc = [(0.0f64, 0.0f64); 2];
@@ -567,14 +435,15 @@ fn compensated_sums(w: &[f64]) -> (f64, f64) {
     (acc[0].0 + acc[0].1, acc[1].0 + acc[1].1)
 }
 
-fn full_stats(dynamics: &dyn Dynamics, step: u64, t: f64, u: &[f64]) -> StepStats {
-    let w: Vec<f64> = u.iter().map(|&x| dynamics.state_to_weight(x)).collect();
+/// The state of survivors `w` (any order): `gamma` is the exact relative gap
+/// `(w_(1) - w_(2))/w_(1)` of the two largest (NaN with one survivor).
+fn full_stats(w: &[f64], step: u64, t: f64) -> StepStats {
     let n = w.len() as f64;
-    let (one, sq) = compensated_sums(&w);
+    let (one, sq) = compensated_sums(w);
     let mean = one / n;
     let tsd: f64 = w.iter().map(|x| (x - mean) * (x - mean)).sum();
     let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for &x in &w {
+    for &x in w {
         if x > first {
             second = first;
             first = x;
@@ -606,7 +475,12 @@ fn full_stats(dynamics: &dyn Dynamics, step: u64, t: f64, u: &[f64]) -> StepStat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamics::{L1, L1L2, Lp};
+    use crate::dynamics::{L1, L1L2, Lp, Opaque};
+    use crate::{Solver, StopReason, solve};
+
+    fn adaptive(rtol: f64, atol: f64) -> Solver {
+        Solver::adaptive(AdaptiveConfig::new(rtol, atol).unwrap())
+    }
 
     /// `||w||^2` with lambda = 0: `s' = 2 s (1 - s)`, the logistic curve.
     fn logistic(s0: f64, t: f64) -> f64 {
@@ -620,12 +494,16 @@ mod tests {
         let s0: f64 = w0.as_slice().iter().map(|x| x * x).sum();
         let times = [0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0];
         let rtol = 1e-10;
-        let cfg = AdaptiveConfig::new(rtol, 1e-14, Some(10.0)).unwrap();
+        let solver = adaptive(rtol, 1e-14)
+            .with_end_time(10.0)
+            .unwrap()
+            .with_output_times(&times)
+            .unwrap();
         let l1 = L1::new(0.0).unwrap();
-        let reduced = solve_reduced(&l1, &cfg, w0.clone(), &times).unwrap();
-        let full = solve_full(&l1, &cfg, w0, &times).unwrap();
+        let reduced = solve(&l1, &solver, w0.clone(), &mut (), |_| false).unwrap();
+        let full = solve(&Opaque(l1), &solver, w0, &mut (), |_| false).unwrap();
         for summary in [&reduced, &full] {
-            assert_eq!(summary.stop, AdaptiveStop::EndTime);
+            assert_eq!(summary.stop, StopReason::EndTime);
             assert_eq!(summary.outputs.len(), times.len());
             assert!(summary.deaths.is_empty());
             for o in &summary.outputs {
@@ -648,29 +526,36 @@ mod tests {
 
     #[test]
     fn configuration_errors_name_the_parameter() {
-        assert!(
-            AdaptiveConfig::new(0.0, 1e-9, None)
-                .unwrap_err()
-                .to_string()
-                .contains("rtol")
-        );
-        assert!(
-            AdaptiveConfig::new(1e-6, -1.0, None)
-                .unwrap_err()
-                .to_string()
-                .contains("atol")
-        );
-        assert!(AdaptiveConfig::new(1e-6, 1e-9, Some(f64::INFINITY)).is_err());
-        let cfg = AdaptiveConfig::new(1e-6, 1e-9, None).unwrap();
+        let e = AdaptiveConfig::new(0.0, 1e-9).unwrap_err();
+        assert_eq!(e.param(), Some(Param::Rtol));
+        let e = AdaptiveConfig::new(1e-6, -1.0).unwrap_err();
+        assert_eq!(e.param(), Some(Param::Atol));
+        let solver = adaptive(1e-6, 1e-9);
+        let e = solver.clone().with_end_time(f64::INFINITY).unwrap_err();
+        assert_eq!(e.param(), Some(Param::EndTime));
         let w0 = InitialWeights::quantile(10, None).unwrap();
-        let e = solve_reduced(&L1::new(0.0).unwrap(), &cfg, w0.clone(), &[]).unwrap_err();
+        let e = solve(&L1::new(0.0).unwrap(), &solver, w0.clone(), &mut (), |_| {
+            false
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("missing t_end"), "{e}");
-        let e = solve_reduced(&Lp::new(1e-3, 0.5).unwrap(), &cfg, w0.clone(), &[]).unwrap_err();
+        let reduced = Solver::reduced(0.5).unwrap();
+        let e = solve(
+            &Lp::new(1e-3, 0.5).unwrap(),
+            &reduced,
+            w0.clone(),
+            &mut (),
+            |_| false,
+        )
+        .unwrap_err();
         assert!(matches!(e, CoreError::NotAffine { .. }), "{e}");
-        let e = solve_full(&L1::new(1e-3).unwrap(), &cfg, w0.clone(), &[f64::NAN]).unwrap_err();
-        assert!(e.to_string().contains("output time"), "{e}");
-        let tight = cfg.with_max_steps(3).unwrap();
-        let e = solve_full(&L1::new(1e-3).unwrap(), &tight, w0, &[]).unwrap_err();
+        let e = solver.clone().with_output_times(&[f64::NAN]).unwrap_err();
+        assert_eq!(e.param(), Some(Param::OutputTime));
+        let tight = solver.with_max_steps(3).unwrap();
+        let e = solve(&Opaque(L1::new(1e-3).unwrap()), &tight, w0, &mut (), |_| {
+            false
+        })
+        .unwrap_err();
         assert!(
             matches!(e, CoreError::TooManySteps { max_steps: 3, .. }),
             "{e}"
@@ -680,21 +565,20 @@ mod tests {
     #[test]
     fn a_monitor_sees_every_step_and_can_stop_the_run() {
         let w0 = InitialWeights::quantile(50, None).unwrap();
-        let cfg = AdaptiveConfig::new(1e-8, 1e-12, None).unwrap();
+        let solver = adaptive(1e-8, 1e-12);
         let l1 = L1::new(1e-2).unwrap();
         let mut seen = Vec::new();
-        let mut table = PrefixMoments::new(w0.clone().into_vec());
-        let s = solve_reduced_monitored(&l1, &cfg, &mut table, &[], &mut |p| {
+        let s = solve(&l1, &solver, w0.clone(), &mut (), |p| {
             seen.push(*p);
             p.steps >= 10
         })
         .unwrap();
-        assert_eq!(s.stop, AdaptiveStop::Interrupted);
+        assert_eq!(s.stop, StopReason::Interrupted);
         assert_eq!(s.counts.steps, 10);
         assert_eq!(seen.len(), 11);
         assert!(seen.windows(2).all(|w| w[0].t < w[1].t));
-        let s = solve_full_monitored(&l1, &cfg, w0, &[], &mut |p| p.t > 1.0).unwrap();
-        assert_eq!(s.stop, AdaptiveStop::Interrupted);
+        let s = solve(&Opaque(l1), &solver, w0, &mut (), |p| p.t > 1.0).unwrap();
+        assert_eq!(s.stop, StopReason::Interrupted);
         assert!(s.final_state.t > 1.0 && s.final_state.m_prime > 1);
     }
 
@@ -704,10 +588,10 @@ mod tests {
         // relative to the time scale (global errors of both, plus root finding on the dense
         // output), and every coordinate dies in the same order.
         let w0 = InitialWeights::quantile(60, None).unwrap();
-        let cfg = AdaptiveConfig::new(1e-10, 1e-13, None).unwrap();
+        let solver = adaptive(1e-10, 1e-13);
         let d = L1L2::new(5e-3, 0.2).unwrap();
-        let a = solve_reduced(&d, &cfg, w0.clone(), &[]).unwrap();
-        let b = solve_full(&d, &cfg, w0, &[]).unwrap();
+        let a = solve(&d, &solver, w0.clone(), &mut (), |_| false).unwrap();
+        let b = solve(&Opaque(d), &solver, w0, &mut (), |_| false).unwrap();
         assert_eq!(a.deaths.len(), 59);
         assert_eq!(a.deaths.len(), b.deaths.len());
         for (x, y) in a.deaths.iter().zip(&b.deaths) {

@@ -1,19 +1,69 @@
-//! The one error type of this crate.
+//! The one error type of this crate, and the parameters its errors name.
 
 use std::fmt;
 
-/// Everything that can go wrong in `sparsify-core`: invalid parameters or weights, and an
-/// unstable Euler step. Messages name the parameter, its value and the valid range.
+/// A parameter or input that an error is about: typed, so that a caller's map from errors to
+/// its own names (command-line flags, say) is checked by the compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// The L1 strength `lambda`.
+    Lambda,
+    /// The Euler step `h`.
+    Step,
+    /// The scale `sigma` of a half-normal initialisation.
+    Sigma,
+    /// The initial weights as a whole (e.g. `||w0||^2` overflows).
+    InitialWeights,
+    /// The adaptive solver's relative tolerance.
+    Rtol,
+    /// The adaptive solver's absolute tolerance.
+    Atol,
+    /// The end time of a run.
+    EndTime,
+    /// The step budget of a run.
+    MaxSteps,
+    /// A requested output time.
+    OutputTime,
+    /// A parameter of a dynamics variant, by the name its [`crate::dynamics::Variant`] gives.
+    Variant(&'static str),
+}
+
+impl Param {
+    /// The name as a user knows it (`lambda`, `step`, `mu`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Lambda => "lambda",
+            Param::Step => "step",
+            Param::Sigma => "sigma",
+            Param::InitialWeights => "initial weights",
+            Param::Rtol => "rtol",
+            Param::Atol => "atol",
+            Param::EndTime => "t_end",
+            Param::MaxSteps => "max_steps",
+            Param::OutputTime => "output time",
+            Param::Variant(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything that can go wrong in `sparsify-core`: invalid parameters or weights, an unstable
+/// Euler step, a non-finite state. Messages name the parameter, its value and the valid range.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoreError {
     /// A scalar parameter is outside its valid range.
     InvalidParameter {
-        /// The parameter's name as a user knows it (e.g. `lambda`).
-        name: &'static str,
+        /// Which parameter.
+        param: Param,
         /// The offending value.
         value: f64,
         /// The valid range, in words (e.g. `a finite number > 0`).
-        valid: &'static str,
+        valid: String,
     },
     /// Too few weights to sparsify.
     TooFewWeights {
@@ -33,17 +83,28 @@ pub enum CoreError {
         step: u64,
         /// The step size.
         h: f64,
-        /// `||w||_2^2` before the step.
+        /// `||w||^2` before the step.
         sq_norm: f64,
     },
-    /// A dynamics variant or method name that is not known.
+    /// A quantity of the run is not finite (an overflow, or NaN), caused by `cause`.
+    NonFinite {
+        /// The quantity, e.g. `||w0||^2`.
+        quantity: &'static str,
+        /// Its value (infinite or NaN).
+        value: f64,
+        /// Steps taken when it was found.
+        step: u64,
+        /// The input that made it so.
+        cause: Param,
+    },
+    /// A dynamics variant, method or parameter name that is not known.
     UnknownName {
         /// What was being named (e.g. `dynamics`).
-        what: &'static str,
+        what: String,
         /// The name given.
         name: String,
         /// The valid names, in words.
-        valid: &'static str,
+        valid: String,
     },
     /// The reduced solvers need the affine structure `w_j = alpha*w0_j - beta`, which this
     /// dynamics variant does not keep.
@@ -53,10 +114,10 @@ pub enum CoreError {
     },
     /// A parameter that this configuration requires was not given.
     MissingParameter {
-        /// The parameter's name.
-        name: &'static str,
+        /// Which parameter.
+        param: Param,
         /// Why it is required.
-        reason: &'static str,
+        reason: String,
     },
     /// The adaptive solver's step size fell below what the time resolution allows.
     StepSizeTooSmall {
@@ -65,7 +126,7 @@ pub enum CoreError {
         /// The step size proposed there.
         h: f64,
     },
-    /// The adaptive solver took more steps than allowed.
+    /// The run took more steps than allowed.
     TooManySteps {
         /// The limit.
         max_steps: u64,
@@ -74,11 +135,33 @@ pub enum CoreError {
     },
 }
 
+impl CoreError {
+    /// The parameter or input this error is about, if it is about one.
+    pub fn param(&self) -> Option<Param> {
+        match self {
+            CoreError::InvalidParameter { param, .. }
+            | CoreError::MissingParameter { param, .. } => Some(*param),
+            CoreError::NonFinite { cause, .. } => Some(*cause),
+            CoreError::UnstableStep { .. } => Some(Param::Step),
+            CoreError::TooManySteps { .. } => Some(Param::MaxSteps),
+            CoreError::InvalidWeight { .. } => Some(Param::InitialWeights),
+            CoreError::TooFewWeights { .. }
+            | CoreError::UnknownName { .. }
+            | CoreError::NotAffine { .. }
+            | CoreError::StepSizeTooSmall { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CoreError::InvalidParameter { name, value, valid } => {
-                write!(f, "invalid {name} = {value}: must be {valid}")
+            CoreError::InvalidParameter {
+                param,
+                value,
+                valid,
+            } => {
+                write!(f, "invalid {param} = {value}: must be {valid}")
             }
             CoreError::TooFewWeights { m } => {
                 write!(f, "invalid m = {m}: need at least 2 weights to sparsify")
@@ -97,6 +180,23 @@ impl fmt::Display for CoreError {
                      need h < 1/(||w||^2 - 1) = {limit}"
                 )
             }
+            CoreError::NonFinite {
+                quantity,
+                value,
+                step,
+                cause,
+            } => match cause {
+                Param::InitialWeights => write!(
+                    f,
+                    "the initial weights are too large: {quantity} = {value} overflows \
+                     (every weight must be small enough that the sum of squares is finite)"
+                ),
+                _ => write!(
+                    f,
+                    "{quantity} = {value} after step {step}: the run overflowed, caused by \
+                     {cause} (use a smaller value)"
+                ),
+            },
             CoreError::UnknownName { what, name, valid } => {
                 write!(f, "unknown {what} '{name}': use {valid}")
             }
@@ -105,8 +205,8 @@ impl fmt::Display for CoreError {
                 "dynamics '{dynamics}' does not keep the affine structure w_j = alpha*w0_j - beta: \
                  use the direct Euler or the full-vector adaptive solver"
             ),
-            CoreError::MissingParameter { name, reason } => {
-                write!(f, "missing {name}: {reason}")
+            CoreError::MissingParameter { param, reason } => {
+                write!(f, "missing {param}: {reason}")
             }
             CoreError::StepSizeTooSmall { t, h } => write!(
                 f,
@@ -125,27 +225,27 @@ impl fmt::Display for CoreError {
 impl std::error::Error for CoreError {}
 
 /// Checks that `value` is finite and `>= 0`.
-pub(crate) fn non_negative_finite(name: &'static str, value: f64) -> Result<f64, CoreError> {
+pub(crate) fn non_negative_finite(param: Param, value: f64) -> Result<f64, CoreError> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
         Err(CoreError::InvalidParameter {
-            name,
+            param,
             value,
-            valid: "a finite number >= 0",
+            valid: "a finite number >= 0".to_owned(),
         })
     }
 }
 
 /// Checks that `value` is finite and strictly positive.
-pub(crate) fn positive_finite(name: &'static str, value: f64) -> Result<f64, CoreError> {
+pub(crate) fn positive_finite(param: Param, value: f64) -> Result<f64, CoreError> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
         Err(CoreError::InvalidParameter {
-            name,
+            param,
             value,
-            valid: "a finite number > 0",
+            valid: "a finite number > 0".to_owned(),
         })
     }
 }

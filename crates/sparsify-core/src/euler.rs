@@ -17,9 +17,9 @@
 //! A dropped coordinate adds exactly `+0.0` to the sums, which leaves them bitwise unchanged.
 
 use crate::drive::Stepper;
-pub use crate::drive::{RunSummary, StopReason};
-use crate::error::{CoreError, positive_finite};
+use crate::error::{CoreError, Param, positive_finite};
 use crate::init::InitialWeights;
+use crate::method::SolverCounts;
 use crate::record::{StepStats, Sums};
 use crate::sum::{self, SumMode};
 
@@ -38,8 +38,8 @@ impl EulerConfig {
     /// [`CoreError::InvalidParameter`] naming `lambda` or `step`.
     pub fn new(lambda: f64, h: f64, sum: SumMode) -> Result<Self, CoreError> {
         Ok(Self {
-            lambda: positive_finite("lambda", lambda)?,
-            h: positive_finite("step", h)?,
+            lambda: positive_finite(Param::Lambda, lambda)?,
+            h: positive_finite(Param::Step, h)?,
             sum,
         })
     }
@@ -69,6 +69,8 @@ pub struct EulerSim {
     one_norm: f64,
     sq_norm: f64,
     gamma: f64,
+    /// Steps after which `m'` changed.
+    events: u64,
     /// The pairwise kernel for this processor, detected once.
     kernel: sum::Kernel,
 }
@@ -77,10 +79,12 @@ impl EulerSim {
     /// A run from `w0` (sorted descending by construction) with `gamma_0 = (w_0 - w_1)/w_0`.
     ///
     /// # Errors
-    /// [`CoreError::UnstableStep`] if the first step already violates `1 + h*(1 - ||w0||^2) > 0`.
+    /// [`CoreError::NonFinite`] if `||w0||^2` overflows; [`CoreError::UnstableStep`] if the
+    /// first step already violates `1 + h*(1 - ||w0||^2) > 0`.
     pub fn new(cfg: EulerConfig, w0: InitialWeights) -> Result<Self, CoreError> {
         let w = w0.into_vec();
         let (one_norm, sq_norm) = sum::sums(&w, cfg.sum);
+        crate::init::check_sq_norm(sq_norm)?;
         let gamma = (w[0] - w[1]) / w[0];
         let sim = Self {
             cfg,
@@ -89,6 +93,7 @@ impl EulerSim {
             one_norm,
             sq_norm,
             gamma,
+            events: 0,
             kernel: sum::Kernel::detect(),
         };
         sim.check_stable()?;
@@ -113,6 +118,16 @@ impl EulerSim {
     /// Whether the run is over (at most one survivor).
     pub fn is_done(&self) -> bool {
         self.w.len() <= 1
+    }
+
+    /// The work done so far: one evaluation per step, events = steps that changed `m'`.
+    pub fn counts(&self) -> SolverCounts {
+        SolverCounts {
+            steps: self.step,
+            rejected: 0,
+            evals: self.step,
+            events: self.events,
+        }
     }
 
     /// The current state.
@@ -155,6 +170,7 @@ impl EulerSim {
             }),
             SumMode::Pairwise => sum::pairwise(self.kernel, &mut self.w, update),
         };
+        let n_before = self.w.len();
         if a >= 0.0 {
             // Every operation of the update is monotone non-decreasing in x when a >= 0
             // (rounding is monotone), so the order survives in floating point too and the
@@ -165,6 +181,9 @@ impl EulerSim {
             // a < 0 (||w||^2 > 1, a transient): a*x is decreasing in x, so rounding may swap
             // near-equal neighbours; filter in order, exactly as numpy's `w[w > 0]`.
             self.w.retain(|&x| x > 0.0);
+        }
+        if self.w.len() != n_before {
+            self.events += 1;
         }
         self.one_norm = one;
         self.sq_norm = sq;
@@ -197,5 +216,8 @@ impl Stepper for EulerSim {
     }
     fn current_weights(&mut self) -> &[f64] {
         &self.w
+    }
+    fn counts(&self) -> SolverCounts {
+        EulerSim::counts(self)
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::drive::Stepper;
 use crate::dynamics::{Dynamics, Globals};
-use crate::error::{CoreError, positive_finite};
+use crate::error::{CoreError, Param, positive_finite};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
 use crate::record::{StepStats, Sums};
@@ -19,8 +19,8 @@ use crate::sum::{self, SumMode};
 
 /// The direct Euler solver for any dynamics variant.
 #[derive(Debug)]
-pub struct DynamicsEuler {
-    dynamics: Box<dyn Dynamics>,
+pub struct DynamicsEuler<'a> {
+    dynamics: Box<dyn Dynamics + 'a>,
     h: f64,
     sum: SumMode,
     w: Vec<f64>,
@@ -31,22 +31,23 @@ pub struct DynamicsEuler {
     events: u64,
 }
 
-impl DynamicsEuler {
+impl<'a> DynamicsEuler<'a> {
     /// A run of `dynamics` from `w0` with step `h` (time units, finite and `> 0`).
     ///
     /// # Errors
     /// [`CoreError::InvalidParameter`] for `h`, or for `lambda = 0` (nothing would ever die);
     /// [`CoreError::UnstableStep`] if `1 + h*(1 - ||w0||^2 - mu) <= 0`.
     pub fn new(
-        dynamics: Box<dyn Dynamics>,
+        dynamics: Box<dyn Dynamics + 'a>,
         h: f64,
         sum: SumMode,
         w0: InitialWeights,
     ) -> Result<Self, CoreError> {
-        positive_finite("lambda", dynamics.lambda())?;
-        let h = positive_finite("step", h)?;
+        positive_finite(Param::Lambda, dynamics.lambda())?;
+        let h = positive_finite(Param::Step, h)?;
         let w = w0.into_vec();
         let (one_norm, sq_norm) = sum::sums(&w, sum);
+        crate::init::check_sq_norm(sq_norm)?;
         let gamma = (w[0] - w[1]) / w[0];
         let sim = Self {
             dynamics,
@@ -171,7 +172,7 @@ impl DynamicsEuler {
     }
 }
 
-impl Stepper for DynamicsEuler {
+impl Stepper for DynamicsEuler<'_> {
     fn stats(&self) -> StepStats {
         DynamicsEuler::stats(self)
     }
@@ -183,6 +184,9 @@ impl Stepper for DynamicsEuler {
     }
     fn current_weights(&mut self) -> &[f64] {
         &self.w
+    }
+    fn counts(&self) -> SolverCounts {
+        DynamicsEuler::counts(self)
     }
 }
 

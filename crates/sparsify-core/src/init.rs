@@ -8,8 +8,26 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::error::{CoreError, positive_finite};
+use crate::error::{CoreError, Param, positive_finite};
 use crate::numpy::NumpyRandomState;
+
+/// `Ok` if `||w0||^2` is finite: weights near `f64::MAX` are valid one by one, but their
+/// squares overflow and every solver would compute with infinities.
+///
+/// # Errors
+/// [`CoreError::NonFinite`] blaming the initial weights.
+pub(crate) fn check_sq_norm(sq_norm: f64) -> Result<(), CoreError> {
+    if sq_norm.is_finite() {
+        Ok(())
+    } else {
+        Err(CoreError::NonFinite {
+            quantity: "||w0||^2",
+            value: sq_norm,
+            step: 0,
+            cause: Param::InitialWeights,
+        })
+    }
+}
 
 /// One feature's initial encoding, sorted descending.
 ///
@@ -123,7 +141,10 @@ impl InitialWeights {
         if m < 2 {
             return Err(CoreError::TooFewWeights { m });
         }
-        positive_finite("sigma", sigma.unwrap_or_else(|| Self::default_sigma(m)))
+        positive_finite(
+            Param::Sigma,
+            sigma.unwrap_or_else(|| Self::default_sigma(m)),
+        )
     }
 
     /// Weights that the caller has already validated and sorted descending.

@@ -23,7 +23,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::error::{CoreError, positive_finite};
+use crate::error::{CoreError, Param, positive_finite};
 use crate::init::InitialWeights;
 
 /// Draws per independently seeded chunk.
@@ -44,7 +44,10 @@ impl InitialWeights {
         if m < 2 {
             return Err(CoreError::TooFewWeights { m });
         }
-        let sigma = positive_finite("sigma", sigma.unwrap_or_else(|| Self::default_sigma(m)))?;
+        let sigma = positive_finite(
+            Param::Sigma,
+            sigma.unwrap_or_else(|| Self::default_sigma(m)),
+        )?;
         let mut w = vec![0.0f64; m];
         let base = splitmix64(seed);
         w.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| {

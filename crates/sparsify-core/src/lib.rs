@@ -34,7 +34,7 @@
 
 pub mod adaptive;
 mod dp5;
-mod drive;
+pub mod drive;
 pub mod dynamics;
 mod error;
 pub mod euler;
@@ -47,12 +47,13 @@ pub mod prefix;
 pub mod record;
 pub mod reduced;
 pub mod schedule;
+mod solve;
 pub mod sum;
 
-pub use adaptive::{AdaptiveConfig, AdaptiveProgress, AdaptiveStop, AdaptiveSummary, DeathTime};
-pub use drive::{RunSummary, Stepper, StopReason};
-pub use dynamics::{DYNAMICS_NAMES, Dynamics, Globals, VariantParams, dynamics_by_name};
-pub use error::CoreError;
+pub use adaptive::AdaptiveConfig;
+pub use drive::{Death, Progress, STALL_ULPS, Solution, Stepper, StopReason};
+pub use dynamics::{Dynamics, Globals, ParamSpec, Range, VARIANTS, Variant, variant};
+pub use error::{CoreError, Param};
 pub use euler::{EulerConfig, EulerSim};
 pub use generic::DynamicsEuler;
 pub use init::InitialWeights;
@@ -64,4 +65,5 @@ pub use record::{
     StepStats,
 };
 pub use reduced::{ReducedConfig, ReducedSim};
+pub use solve::{Solver, Start, solve};
 pub use sum::SumMode;

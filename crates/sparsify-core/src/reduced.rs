@@ -40,7 +40,7 @@
 //! THEORY.md §2 (affine structure, reduced solver), §1 (the Euler loop).
 
 use crate::drive::Stepper;
-use crate::error::{CoreError, non_negative_finite, positive_finite};
+use crate::error::{CoreError, Param, non_negative_finite, positive_finite};
 use crate::init::InitialWeights;
 use crate::method::SolverCounts;
 use crate::prefix::{Moments, PrefixMoments};
@@ -69,8 +69,8 @@ impl ReducedConfig {
     /// [`CoreError::InvalidParameter`] naming `lambda` or `step`.
     pub fn new(lambda: f64, h: f64) -> Result<Self, CoreError> {
         Ok(Self {
-            lambda: positive_finite("lambda", lambda)?,
-            h: positive_finite("step", h)?,
+            lambda: positive_finite(Param::Lambda, lambda)?,
+            h: positive_finite(Param::Step, h)?,
             mu: 0.0,
         })
     }
@@ -82,7 +82,7 @@ impl ReducedConfig {
     /// [`CoreError::InvalidParameter`] naming `mu` unless it is finite and `>= 0`.
     pub fn with_weight_decay(self, mu: f64) -> Result<Self, CoreError> {
         Ok(Self {
-            mu: non_negative_finite("mu", mu)?,
+            mu: non_negative_finite(Param::Variant("mu"), mu)?,
             ..self
         })
     }
@@ -163,6 +163,7 @@ impl ReducedSim {
             buf: Vec::new(),
         };
         sim.sq_norm = sim.compute_sq_norm();
+        crate::init::check_sq_norm(sim.sq_norm)?;
         sim.check_stable()?;
         Ok(sim)
     }
@@ -331,17 +332,9 @@ impl ReducedSim {
     /// (the direct solver's filter `w > 0`, NaN included), drop it and move to the next one,
     /// `alpha*(w0_j - p_old) + d` (IEEE addition is commutative, so `+=` is the same
     /// operation). Counts one event if anything died; returns the new smallest survivor's value.
-    fn drop_dead(&mut self, mut d: f64, alpha: f64) -> f64 {
+    fn drop_dead(&mut self, d: f64, alpha: f64) -> f64 {
         let n_before = self.n;
-        while !positive(d) && self.n > 0 {
-            self.n -= 1;
-            if self.n == 0 {
-                break;
-            }
-            let p_old = self.mo.pivot;
-            self.mo = self.table.at(self.n);
-            d += alpha * (self.mo.pivot - p_old);
-        }
+        let d = drop_dead(&mut self.table, &mut self.n, &mut self.mo, d, alpha);
         if self.n != n_before {
             self.events += 1;
         }
@@ -379,6 +372,33 @@ impl ReducedSim {
     }
 }
 
+/// The survival rule of the affine solvers, with survivors `w_j = scale*(w0_j - p) + d` about
+/// the pivot `p = w0[n-1]`: while the smallest survivor's value `d` is not `> 0` (the direct
+/// solver's filter `w > 0`, NaN included), drop it and move to the next one,
+/// `d += scale*(w0[n-2] - p)` (IEEE addition is commutative, so `+=` is the same operation as
+/// `scale*(..) + d`). Returns the new smallest survivor's value; `n` and `mo` follow.
+///
+/// [`ReducedSim`] tracks `d` in weight units (`scale = alpha`); the adaptive reduced flow tracks
+/// `s = d/alpha` in units of `w0` (`scale = 1`, where `1*x` is exact).
+pub(crate) fn drop_dead(
+    table: &mut PrefixMoments,
+    n: &mut usize,
+    mo: &mut Moments,
+    mut d: f64,
+    scale: f64,
+) -> f64 {
+    while !positive(d) && *n > 0 {
+        *n -= 1;
+        if *n == 0 {
+            break;
+        }
+        let p_old = mo.pivot;
+        *mo = table.at(*n);
+        d += scale * (mo.pivot - p_old);
+    }
+    d
+}
+
 impl Stepper for ReducedSim {
     fn stats(&self) -> StepStats {
         ReducedSim::stats(self)
@@ -396,6 +416,13 @@ impl Stepper for ReducedSim {
         } else {
             self.weights()
         }
+    }
+    fn counts(&self) -> SolverCounts {
+        ReducedSim::counts(self)
+    }
+    /// Every survivor is `alpha*(w0_j - p) + d`: all equal exactly when their `w0` are.
+    fn all_tied(&mut self) -> bool {
+        self.n >= 1 && self.table.w0()[0] == self.mo.pivot
     }
 }
 

@@ -1,7 +1,8 @@
 //! The published flow: `dw_j/dt = (1 - ||w||^2)*w_j - lambda`.
 
-use super::{Dynamics, Globals};
-use crate::error::{CoreError, non_negative_finite};
+use super::{Dynamics, Globals, Variant};
+use crate::error::{CoreError, Param, non_negative_finite};
+use crate::method::Method;
 
 /// The published L1 flow, `dw/dt = (1 - ||w||_2^2)*w - lambda` (affine, shift 0).
 ///
@@ -17,13 +18,22 @@ pub struct L1 {
 }
 
 impl L1 {
+    /// Its description: no parameter besides `lambda`; every method applies.
+    pub const VARIANT: Variant = Variant {
+        name: "l1",
+        about: "the published dw/dt = (1 - ||w||^2) w - lambda",
+        params: &[],
+        methods: &[Method::Direct, Method::Reduced, Method::Adaptive],
+        build: |lambda, _| Ok(Box::new(L1::new(lambda)?)),
+    };
+
     /// `lambda >= 0` and finite (0 only makes sense with an end time: nothing dies).
     ///
     /// # Errors
     /// [`CoreError::InvalidParameter`] naming `lambda`.
     pub fn new(lambda: f64) -> Result<Self, CoreError> {
         Ok(Self {
-            lambda: non_negative_finite("lambda", lambda)?,
+            lambda: non_negative_finite(Param::Lambda, lambda)?,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! L1 plus weight decay: `dw_j/dt = (1 - ||w||^2 - mu)*w_j - lambda`.
 
-use super::{Dynamics, Globals};
-use crate::error::{CoreError, non_negative_finite};
+use super::{Dynamics, Globals, ParamSpec, Range, Variant};
+use crate::error::{CoreError, Param, non_negative_finite};
+use crate::method::Method;
 
 /// L1 with an L2 (weight-decay) term of strength `mu`:
 /// `dw/dt = (1 - ||w||_2^2 - mu)*w - lambda`.
@@ -20,14 +21,28 @@ pub struct L1L2 {
 }
 
 impl L1L2 {
+    /// Its description: a weight decay `mu` (required); affine, so every method applies.
+    pub const VARIANT: Variant = Variant {
+        name: "l1-l2",
+        about: "adds a weight decay: (1 - ||w||^2 - mu) w - lambda",
+        params: &[ParamSpec {
+            name: "mu",
+            help: "the weight decay per unit time (mu = 0 is exactly l1)",
+            range: Range::NON_NEGATIVE,
+            default: None,
+        }],
+        methods: &[Method::Direct, Method::Reduced, Method::Adaptive],
+        build: |lambda, v| Ok(Box::new(L1L2::new(lambda, v[0])?)),
+    };
+
     /// `lambda >= 0` and `mu >= 0`, both finite.
     ///
     /// # Errors
     /// [`CoreError::InvalidParameter`] naming `lambda` or `mu`.
     pub fn new(lambda: f64, mu: f64) -> Result<Self, CoreError> {
         Ok(Self {
-            lambda: non_negative_finite("lambda", lambda)?,
-            mu: non_negative_finite("mu", mu)?,
+            lambda: non_negative_finite(Param::Lambda, lambda)?,
+            mu: non_negative_finite(Param::Variant("mu"), mu)?,
         })
     }
 

@@ -1,7 +1,8 @@
 //! An L_p penalty with `0 < p < 1`: `dw_j/dt = (1 - ||w||^2)*w_j - lambda*p*w_j^(p-1)`.
 
-use super::{Dynamics, Globals};
-use crate::error::{CoreError, non_negative_finite};
+use super::{Dynamics, Globals, ParamSpec, Range, Variant};
+use crate::error::{CoreError, Param, non_negative_finite};
+use crate::method::Method;
 
 /// The L_p penalty `lambda*sum_j w_j^p` with `0 < p < 1`:
 /// `dw/dt = (1 - ||w||_2^2)*w - lambda*p*w^(p-1)`.
@@ -28,21 +29,32 @@ pub struct Lp {
     p: f64,
 }
 
+/// `0 < p < 1`.
+const P_RANGE: Range = Range::open(0.0, 1.0);
+
 impl Lp {
+    /// Its description: an exponent `p` (required); not affine, so not the reduced method.
+    pub const VARIANT: Variant = Variant {
+        name: "lp",
+        about: "replaces the L1 penalty by lambda*sum w^p: (1 - ||w||^2) w - lambda p w^(p-1)",
+        params: &[ParamSpec {
+            name: "p",
+            help: "the exponent of the penalty",
+            range: P_RANGE,
+            default: None,
+        }],
+        methods: &[Method::Direct, Method::Adaptive],
+        build: |lambda, v| Ok(Box::new(Lp::new(lambda, v[0])?)),
+    };
+
     /// `lambda >= 0` finite and `0 < p < 1`.
     ///
     /// # Errors
     /// [`CoreError::InvalidParameter`] naming `lambda` or `p`.
     pub fn new(lambda: f64, p: f64) -> Result<Self, CoreError> {
-        if !(p > 0.0 && p < 1.0) {
-            return Err(CoreError::InvalidParameter {
-                name: "p",
-                value: p,
-                valid: "a number with 0 < p < 1",
-            });
-        }
+        let p = P_RANGE.check(Param::Variant("p"), p)?;
         Ok(Self {
-            lambda: non_negative_finite("lambda", lambda)?,
+            lambda: non_negative_finite(Param::Lambda, lambda)?,
             p,
         })
     }

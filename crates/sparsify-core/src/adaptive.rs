@@ -28,7 +28,7 @@
 //! THEORY.md §2 (reduced system), §3 (slow manifold, stiffness), §4.
 
 use crate::dp5::{Dp5, System, bracketed_root};
-use crate::drive::{Death, Limits, Progress, Solution, StopReason, stalled};
+use crate::drive::{Death, Limits, Progress, Solution, StopReason};
 use crate::dynamics::{Dynamics, Globals};
 use crate::error::{CoreError, Param, positive_finite};
 use crate::init::InitialWeights;
@@ -86,6 +86,8 @@ pub(crate) trait Flow: System {
     fn drop_at(&mut self, dp: &Dp5, t_star: f64, crossings: &[(usize, f64)]) -> Vec<f64>;
     /// Whether every survivor has the same value.
     fn all_tied(&self, y: &[f64]) -> bool;
+    /// `dw/dt` of the largest survivor, whose state is `at`.
+    fn top_rate(&self, at: &StepStats) -> f64;
     /// The survivors' weights, descending.
     fn weights(&mut self, y: &[f64]) -> &[f64];
 }
@@ -254,7 +256,17 @@ pub(crate) fn integrate(
         }
         let was = before;
         before = after;
-        if event.is_none() && stalled(&was, &after, || flow.all_tied(&dp.y)) {
+        // A flow approaches its fixed point without reaching it, and the integrated state
+        // jitters around it at the tolerance: a tied state has stalled once its common value
+        // moves slower than 100*(rtol*w + atol) per unit time (the rate, not the step's change,
+        // which a short step can round to 0).
+        if event.is_none()
+            && after.m_prime >= 2
+            && after.m_prime == was.m_prime
+            && after.w_max == after.w_min
+            && flow.top_rate(&after).abs() <= 100.0 * (cfg.rtol * after.w_max + cfg.atol)
+            && flow.all_tied(&dp.y)
+        {
             break StopReason::Stalled {
                 m_prime: after.m_prime,
             };
@@ -337,6 +349,10 @@ impl Flow for ReducedFlow<'_> {
         self.n >= 1 && self.table.w0()[0] == self.mo.pivot
     }
 
+    fn top_rate(&self, at: &StepStats) -> f64 {
+        ((1.0 - at.sq_norm) - self.mu) * at.w_max - self.lambda
+    }
+
     fn weights(&mut self, y: &[f64]) -> &[f64] {
         let (alpha, s, p) = (y[0], y[1].max(0.0), self.mo.pivot);
         self.buf.clear();
@@ -406,6 +422,15 @@ impl Flow for FullFlow<'_> {
 
     fn all_tied(&self, y: &[f64]) -> bool {
         y.iter().all(|&x| x == y[0])
+    }
+
+    fn top_rate(&self, at: &StepStats) -> f64 {
+        let g = Globals {
+            sq_norm: at.sq_norm,
+            one_norm: at.one_norm,
+            m_prime: at.m_prime,
+        };
+        self.dynamics.drift(at.w_max, &g)
     }
 
     fn weights(&mut self, u: &[f64]) -> &[f64] {

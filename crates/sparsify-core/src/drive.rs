@@ -7,12 +7,16 @@
 //! the same for all of them; the adaptive solver ends its runs with the same reasons.
 //!
 //! # Stalls
-//! Tied survivors stay tied (the drift is the same function for every survivor), so a run whose
-//! survivors are all equal can only end with all of them dying at once, or never: once such a
-//! state no longer moves over a step (within [`STALL_ULPS`] ulps, which covers a rounding
-//! 2-cycle at an Euler fixed point), no weight can die any more and the run stops with
-//! [`StopReason::Stalled`]. Exact ties in `w0`, and weights that Euler's rounding has merged,
-//! end this way.
+//! A run can reach a state it never leaves while two or more weights survive. Tied survivors
+//! stay tied (the drift is the same function for every survivor) and converge to the fixed
+//! point of their common value, where none can die; Euler's rounding can also merge weights a
+//! few ulps apart, or keep them a fixed number of ulps apart forever. An Euler-type run stops
+//! with [`StopReason::Stalled`] once its survivors are a fixed point of one step or of two (a
+//! rounding cycle) of the solver's own arithmetic: then nothing changes, ever. The check is
+//! O(1) per step (the largest and smallest survivor moved by at most [`STALL_ULPS`] ulps and
+//! `m'` did not change), confirmed by comparing the survivors with a copy taken one or two
+//! steps earlier. The adaptive solver stops when tied survivors sit at the flow's fixed point to
+//! within its tolerances (see [`crate::adaptive`]).
 //!
 //! # References
 //! THEORY.md §1 (the loop), §2 (order and ties are kept).
@@ -21,7 +25,8 @@ use crate::error::{CoreError, Param};
 use crate::method::SolverCounts;
 use crate::record::{Observer, Recorder, StepStats};
 
-/// A tied state that moves by at most this many ulps over a step has stalled.
+/// A state whose largest and smallest survivors moved by at most this many ulps over a step is
+/// checked for a stall.
 pub const STALL_ULPS: f64 = 4.0;
 
 /// Why a run ended: the same reasons for every solver.
@@ -33,8 +38,9 @@ pub enum StopReason {
     /// than the largest weight could absorb, or a tied group that dies together); the
     /// published script ends the same way and then fails to plot.
     AllDropped,
-    /// No weight can die any more: the `m_prime` survivors are tied (equal in `w0`, or merged
-    /// by Euler's rounding) at a state the run does not leave.
+    /// No weight can die any more: the `m_prime` survivors are at a state the run does not leave
+    /// (tied at their fixed point, or a fixed point of Euler's rounded step; see
+    /// [`crate::drive`]).
     Stalled {
         /// The survivors left.
         m_prime: usize,
@@ -142,13 +148,6 @@ pub trait Stepper {
     fn current_weights(&mut self) -> &[f64];
     /// The work done so far.
     fn counts(&self) -> SolverCounts;
-    /// Whether every survivor has the same value. Called only when the state's largest and
-    /// smallest survivor are equal, so it may cost O(m').
-    fn all_tied(&mut self) -> bool {
-        let w = self.current_weights();
-        w.iter().all(|&x| x == w[0])
-    }
-
     /// Steps until one survivor is left (or none, or the run stalls), or until `should_stop()`
     /// returns true (checked before every step). The observer sees the initial state, then
     /// every step; it gets the weights only where [`Observer::wants_weights`] says so (an empty
@@ -186,14 +185,14 @@ pub trait Stepper {
     }
 }
 
-/// Whether a step from `before` to `after` left a tied state in place (see the module docs);
-/// `tied` confirms that every survivor is equal, and is called last (it may cost O(m')).
-pub(crate) fn stalled(before: &StepStats, after: &StepStats, tied: impl FnOnce() -> bool) -> bool {
+/// Whether a step from `before` to `after` may have left the state in place: `m'` unchanged
+/// (and `>= 2`), the largest and smallest survivors moved by at most [`STALL_ULPS`] ulps.
+pub(crate) fn barely_moved(before: &StepStats, after: &StepStats) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= STALL_ULPS * f64::EPSILON * x.abs();
     after.m_prime >= 2
         && after.m_prime == before.m_prime
-        && after.w_max == after.w_min
-        && (after.w_max - before.w_max).abs() <= STALL_ULPS * f64::EPSILON * after.w_max
-        && tied()
+        && close(after.w_max, before.w_max)
+        && close(after.w_min, before.w_min)
 }
 
 /// The loop of every Euler-type solver.
@@ -215,6 +214,9 @@ pub(crate) fn drive<S: Stepper + ?Sized>(
     let mut deaths = Vec::new();
     let mut before = initial_state;
     let mut taken = 0u64;
+    // The survivors at the step `probe.0`, taken when the state barely moved (see the module
+    // docs): the same survivors one or two steps later are a fixed point or a 2-cycle.
+    let mut probe: Option<(u64, Vec<f64>)> = None;
     let stop = loop {
         match sim.m_prime() {
             0 => break StopReason::AllDropped,
@@ -269,10 +271,19 @@ pub(crate) fn drive<S: Stepper + ?Sized>(
         }
         let was = before;
         before = after;
-        if stalled(&was, &after, || sim.all_tied()) {
-            break StopReason::Stalled {
-                m_prime: after.m_prime,
-            };
+        if !barely_moved(&was, &after) {
+            probe = None;
+            continue;
+        }
+        match &probe {
+            Some((k, w)) if after.step - k <= 2 => {
+                if sim.current_weights() == w.as_slice() {
+                    break StopReason::Stalled {
+                        m_prime: after.m_prime,
+                    };
+                }
+            }
+            _ => probe = Some((after.step, sim.current_weights().to_vec())),
         }
     };
     while next < times.len() && times[next] <= before.t {

@@ -420,10 +420,6 @@ impl Stepper for ReducedSim {
     fn counts(&self) -> SolverCounts {
         ReducedSim::counts(self)
     }
-    /// Every survivor is `alpha*(w0_j - p) + d`: all equal exactly when their `w0` are.
-    fn all_tied(&mut self) -> bool {
-        self.n >= 1 && self.table.w0()[0] == self.mo.pivot
-    }
 }
 
 #[cfg(test)]

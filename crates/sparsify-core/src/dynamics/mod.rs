@@ -112,40 +112,47 @@ pub trait Dynamics: fmt::Debug + Send + Sync {
     }
 }
 
-/// A borrowed variant is a variant: `Box::new(&dynamics)` lends one to a solver that owns a box.
-impl<T: Dynamics + ?Sized> Dynamics for &T {
-    fn name(&self) -> String {
-        (**self).name()
-    }
-    fn lambda(&self) -> f64 {
-        (**self).lambda()
-    }
-    #[inline]
-    fn drift(&self, w: f64, g: &Globals) -> f64 {
-        (**self).drift(w, g)
-    }
-    #[inline]
-    fn euler_update(&self, w: f64, g: &Globals, h: f64) -> f64 {
-        (**self).euler_update(w, g, h)
-    }
-    fn affine_shift(&self) -> Option<f64> {
-        (**self).affine_shift()
-    }
-    #[inline]
-    fn is_alive(&self, w: f64) -> bool {
-        (**self).is_alive(w)
-    }
-    fn weight_to_state(&self, w: f64) -> f64 {
-        (**self).weight_to_state(w)
-    }
-    fn state_to_weight(&self, u: f64) -> f64 {
-        (**self).state_to_weight(u)
-    }
-    #[inline]
-    fn state_drift(&self, u: f64, g: &Globals) -> f64 {
-        (**self).state_drift(u, g)
-    }
+/// A variant behind a pointer is a variant: `Box::new(&dynamics)` lends one to a solver that
+/// owns a box, and `Opaque(boxed)` wraps a boxed one.
+macro_rules! forward_dynamics {
+    ($($ptr:ty),+) => {$(
+        impl<T: Dynamics + ?Sized> Dynamics for $ptr {
+            fn name(&self) -> String {
+                (**self).name()
+            }
+            fn lambda(&self) -> f64 {
+                (**self).lambda()
+            }
+            #[inline]
+            fn drift(&self, w: f64, g: &Globals) -> f64 {
+                (**self).drift(w, g)
+            }
+            #[inline]
+            fn euler_update(&self, w: f64, g: &Globals, h: f64) -> f64 {
+                (**self).euler_update(w, g, h)
+            }
+            fn affine_shift(&self) -> Option<f64> {
+                (**self).affine_shift()
+            }
+            #[inline]
+            fn is_alive(&self, w: f64) -> bool {
+                (**self).is_alive(w)
+            }
+            fn weight_to_state(&self, w: f64) -> f64 {
+                (**self).weight_to_state(w)
+            }
+            fn state_to_weight(&self, u: f64) -> f64 {
+                (**self).state_to_weight(u)
+            }
+            #[inline]
+            fn state_drift(&self, u: f64, g: &Globals) -> f64 {
+                (**self).state_drift(u, g)
+            }
+        }
+    )+};
 }
+
+forward_dynamics!(&T, Box<T>);
 
 /// The same dynamics without its affine structure, so that [`crate::solve`] uses the
 /// whole-vector solvers ([`crate::DynamicsEuler`], the full adaptive flow) for it: for

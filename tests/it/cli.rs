@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use npyz::WriterBuilder;
 use serde_json::Value;
 
-use crate::common::fixture;
+use crate::common::{fixture, fixture_str, numeric_csv, read_json, w0};
 
 /// The `sparsify` binary, built (or found up to date) once per test process.
 fn sparsify_bin() -> &'static Path {
@@ -91,26 +91,6 @@ pub(crate) fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A CSV file of numbers: the header and every field parsed as `f64` (integers too, exactly).
-fn numeric_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
-    let content = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = content.lines();
-    let header = lines.next().expect("a header line").to_owned();
-    let rows = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|f| {
-                    f.parse::<f64>()
-                        .unwrap_or_else(|_| panic!("{}: not a number: {f}", path.display()))
-                })
-                .collect()
-        })
-        .collect();
-    (header, rows)
-}
-
 /// Requires exact equality of two numeric CSV files (NaN equal to NaN): the library is
 /// bitwise faithful in sequential mode, so this also checks that every float printed by the
 /// CLI reads back to the same `f64`.
@@ -132,28 +112,6 @@ fn assert_same_csv(ours: &Path, reference: &Path) {
                 .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
         assert!(same, "{} row {i}: {a:?} != {b:?}", ours.display());
     }
-}
-
-pub(crate) fn read_json(path: &Path) -> Value {
-    let content = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&content).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-pub(crate) fn fixture_str(name: &str) -> String {
-    fixture(name)
-        .to_str()
-        .expect("UTF-8 fixture path")
-        .to_owned()
-}
-
-/// The weights of a fixture `.w0.npy`.
-fn fixture_w0(prefix: &str) -> Vec<f64> {
-    let bytes = std::fs::read(fixture(&format!("{prefix}.w0.npy"))).expect("fixture npy");
-    npyz::NpyFile::new(&bytes[..])
-        .expect("valid npy")
-        .into_vec::<f64>()
-        .expect("float64 npy")
 }
 
 /// Writes `data` as an `.npy` file of element type `T` and the given shape.
@@ -512,7 +470,7 @@ fn unsorted_signed_text_weights_with_abs_give_the_same_run() {
     // The tiny reference weights, shuffled by a fixed permutation, every third one negated,
     // with comments and blank lines: --abs and sorting must recover the reference run.
     let prefix = "tiny_quantile_m1e3_l1e-3";
-    let w0 = fixture_w0(prefix);
+    let w0 = w0(prefix);
     let n = w0.len();
     let mut body = String::from("# tiny quantile weights, shuffled\n\n");
     for k in 0..n {
@@ -549,7 +507,7 @@ fn unsorted_signed_text_weights_with_abs_give_the_same_run() {
 fn float32_npy_weights_are_read_exactly() {
     // The same float32 weights as .npy and as text (each f32 widened exactly to f64) must give
     // the same run, bit for bit.
-    let w32: Vec<f32> = fixture_w0("tiny_quantile_m1e3_l1e-3")
+    let w32: Vec<f32> = w0("tiny_quantile_m1e3_l1e-3")
         .iter()
         .map(|&x| x as f32)
         .collect();

@@ -150,6 +150,12 @@ fn full_vector_and_reduced_adaptive_agree() {
     }
     let diff = diff.get();
     assert!(diff <= 1e-7, "worst relative difference {diff:e}");
+    assert_eq!(a.outputs.len(), b.outputs.len());
+    assert_eq!(
+        a.outputs.len(),
+        times.len(),
+        "one output per requested time"
+    );
     for (x, y) in a.outputs.iter().zip(&b.outputs) {
         assert_eq!(x.m_prime, y.m_prime);
         assert!((x.sq_norm - y.sq_norm).abs() <= 1e-7 * x.sq_norm);

@@ -752,3 +752,36 @@ fn ctrl_c_stops_the_binary_with_code_130_and_complete_outputs() {
         "the trajectory ends at the state where the run stopped"
     );
 }
+
+#[test]
+fn an_interrupted_verify_reports_what_finished_and_exits_130() {
+    // In-process with the flag already set: no claim starts, the command answers at once.
+    let (code, stdout, stderr) =
+        crate::common::sparsify_in_process(&["verify", "--profile", "full", "--json"], true);
+    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 0 of 12 claims finished"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(report["all_pass"], false, "an interrupted run never passes");
+    assert_eq!(report["claims"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn verify_exit_codes_tell_a_pass_from_bad_usage() {
+    let (code, stdout, stderr) =
+        crate::common::sparsify_in_process(&["verify", "--claim", "12"], false);
+    assert_eq!(code, sparsify_cli::exit::SUCCESS, "{stdout}{stderr}");
+    assert!(stdout.contains("1 of 1 claims pass"), "{stdout}");
+    for bad in [
+        &["verify", "--profile", "medium"][..],
+        &["verify", "--claim", "13"],
+        &["verify", "--claim", "0"],
+    ] {
+        let (code, _, stderr) = crate::common::sparsify_in_process(bad, false);
+        assert_eq!(code, sparsify_cli::exit::USAGE, "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+    }
+    assert_ne!(sparsify_cli::exit::IO, sparsify_cli::exit::CLAIM_FAILED);
+}

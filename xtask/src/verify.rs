@@ -48,7 +48,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
          a violation or a count); it passes when that is at most the tolerance and every side \
          condition in its details holds. Where a claim has two tolerances, the measured value \
          is the worst error as a fraction of its own tolerance (tolerance 1). The mathematics \
-         is in THEORY.md; why each tolerance is what it is, in the doc comments of \
+         is in `docs/theory.md`; why each tolerance is what it is, in the doc comments of \
          `crates/sparsify-experiments/src/claims/`.\n\n",
         profile.name(),
         claims.len()
@@ -85,7 +85,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
 /// `cargo xtask figures`. Each file is written atomically by `sparsify-plot`.
 pub(crate) fn render_theory_figures(out: &Path) -> anyhow::Result<()> {
     let start = Instant::now();
-    let figures = sparsify_experiments::theory_figures::all().map_err(anyhow::Error::msg)?;
+    let figures = sparsify_experiments::theory_figures::all()?;
     for fig in &figures {
         for ext in ["png", "svg"] {
             let path = out.join(format!("{}.{ext}", fig.stem));

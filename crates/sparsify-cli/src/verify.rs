@@ -1,7 +1,9 @@
 //! `sparsify verify`: the claims of `sparsify_experiments::claims`, as a table or JSON.
 
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -43,12 +45,17 @@ struct Report<'a> {
     claims: &'a [Claim],
 }
 
-/// Runs `sparsify verify`: exit 0 if every claim passes, 1 if any fails, 74 if stdout fails.
+/// How often the waiting thread looks at the interrupt flag: Ctrl-C is answered within this.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Runs `sparsify verify`: exit 0 if every claim passes, 1 if any fails, 74 if stdout fails,
+/// 130 if interrupted (the claims that finished are still reported).
 pub(crate) fn execute(args: &VerifyArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
     let start = Instant::now();
-    let results = claims::run_claims(&args.claims, args.profile);
+    let (results, interrupted) = run_interruptibly(args, ctx);
     let wall_seconds = start.elapsed().as_secs_f64();
-    let all_pass = results.iter().all(|c| c.pass);
+    let wanted = claims::selected(&args.claims).len();
+    let all_pass = !interrupted && results.iter().all(|c| c.pass);
     let stdout_err = |e| CliError::io(Path::new("<stdout>"), e);
     if args.json {
         let report = Report {
@@ -75,9 +82,61 @@ pub(crate) fn execute(args: &VerifyArgs, ctx: &mut Context<'_>) -> Result<u8, Cl
         )
         .map_err(stdout_err)?;
     }
+    if interrupted {
+        let _ = writeln!(
+            ctx.stderr,
+            "interrupted: {} of {wanted} claims finished and are reported above",
+            results.len()
+        );
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(if all_pass {
         exit::SUCCESS
     } else {
         exit::CLAIM_FAILED
     })
+}
+
+/// Runs the selected claims on a worker thread and waits for them, looking at the interrupt
+/// flag every [`POLL`]. On an interrupt it returns at once with the claims that finished (in
+/// id order) and `true`; the worker is left to finish in the background (the process exits
+/// right after, so it is not waited for: a claim at m = 1e7 cannot be stopped mid-run), and
+/// starts no further claim.
+fn run_interruptibly(args: &VerifyArgs, ctx: &Context<'_>) -> (Vec<Claim>, bool) {
+    let (tx, rx) = mpsc::channel();
+    let (ids, profile) = (args.claims.clone(), args.profile);
+    let wanted = claims::selected(&ids).len();
+    // The worker's own stop flag: `ctx.interrupted` is borrowed, and the worker may outlive
+    // this call.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let worker_cancel = Arc::clone(&cancel);
+    std::thread::spawn(move || {
+        claims::run_claims_each(
+            &ids,
+            profile,
+            &|| worker_cancel.load(Ordering::Relaxed),
+            &|c| {
+                // The receiver is gone only after an interrupt: nobody wants the claim then.
+                let _ = tx.send(c);
+            },
+        );
+    });
+    let mut done = Vec::with_capacity(wanted);
+    let mut interrupted = false;
+    while done.len() < wanted {
+        if ctx.interrupted.load(Ordering::Relaxed) {
+            cancel.store(true, Ordering::Relaxed);
+            interrupted = true;
+            break;
+        }
+        match rx.recv_timeout(POLL) {
+            Ok(c) => done.push(c),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // The worker ended without sending every claim (it cannot: each claim catches its
+            // own errors); report what there is.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    done.sort_by_key(|c| c.id);
+    (done, interrupted)
 }

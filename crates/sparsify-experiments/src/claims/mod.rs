@@ -327,16 +327,44 @@ pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
     CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
 }
 
-/// Runs the given claims (every claim if `ids` is empty) in parallel, returned in id order.
-pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
-    let specs: Vec<&ClaimSpec> = CLAIMS
+/// The specs of the given claims (every claim if `ids` is empty), in id order.
+pub fn selected(ids: &[u32]) -> Vec<&'static ClaimSpec> {
+    CLAIMS
         .iter()
         .filter(|c| ids.is_empty() || ids.contains(&c.id))
-        .collect();
-    // Claims are independent: rayon spreads them over the cores.
-    let mut claims: Vec<Claim> = specs.par_iter().map(|c| c.run(profile)).collect();
+        .collect()
+}
+
+/// Runs the given claims (every claim if `ids` is empty) in parallel, returned in id order.
+pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    let sink = std::sync::Mutex::new(&mut claims);
+    run_claims_each(ids, profile, &|| false, &|c| {
+        // A poisoned lock means another claim's sink panicked; keep the claims we have.
+        if let Ok(mut v) = sink.lock() {
+            v.push(c);
+        }
+    });
     claims.sort_by_key(|c| c.id);
     claims
+}
+
+/// Runs the given claims (every claim if `ids` is empty) in parallel and hands each to
+/// `sink` as soon as it is done, in completion order: a caller that must stop early (Ctrl-C)
+/// keeps what finished. A claim not yet started when `stop()` turns true is skipped (one that
+/// is running finishes: claims are not interruptible inside).
+pub fn run_claims_each(
+    ids: &[u32],
+    profile: Profile,
+    stop: &(dyn Fn() -> bool + Sync),
+    sink: &(dyn Fn(Claim) + Sync),
+) {
+    // Claims are independent: rayon spreads them over the cores.
+    selected(ids).par_iter().for_each(|c| {
+        if !stop() {
+            sink(c.run(profile));
+        }
+    });
 }
 
 /// The measured value and the tolerance as short text.

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use npyz::WriterBuilder;
 use serde_json::Value;
 
-use crate::common::fixture;
+use crate::common::{fixture, fixture_str, numeric_csv, read_json, w0};
 
 /// The `sparsify` binary, built (or found up to date) once per test process.
 fn sparsify_bin() -> &'static Path {
@@ -91,26 +91,6 @@ pub(crate) fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A CSV file of numbers: the header and every field parsed as `f64` (integers too, exactly).
-fn numeric_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
-    let content = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = content.lines();
-    let header = lines.next().expect("a header line").to_owned();
-    let rows = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|f| {
-                    f.parse::<f64>()
-                        .unwrap_or_else(|_| panic!("{}: not a number: {f}", path.display()))
-                })
-                .collect()
-        })
-        .collect();
-    (header, rows)
-}
-
 /// Requires exact equality of two numeric CSV files (NaN equal to NaN): the library is
 /// bitwise faithful in sequential mode, so this also checks that every float printed by the
 /// CLI reads back to the same `f64`.
@@ -132,28 +112,6 @@ fn assert_same_csv(ours: &Path, reference: &Path) {
                 .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
         assert!(same, "{} row {i}: {a:?} != {b:?}", ours.display());
     }
-}
-
-pub(crate) fn read_json(path: &Path) -> Value {
-    let content = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&content).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-pub(crate) fn fixture_str(name: &str) -> String {
-    fixture(name)
-        .to_str()
-        .expect("UTF-8 fixture path")
-        .to_owned()
-}
-
-/// The weights of a fixture `.w0.npy`.
-fn fixture_w0(prefix: &str) -> Vec<f64> {
-    let bytes = std::fs::read(fixture(&format!("{prefix}.w0.npy"))).expect("fixture npy");
-    npyz::NpyFile::new(&bytes[..])
-        .expect("valid npy")
-        .into_vec::<f64>()
-        .expect("float64 npy")
 }
 
 /// Writes `data` as an `.npy` file of element type `T` and the given shape.
@@ -512,7 +470,7 @@ fn unsorted_signed_text_weights_with_abs_give_the_same_run() {
     // The tiny reference weights, shuffled by a fixed permutation, every third one negated,
     // with comments and blank lines: --abs and sorting must recover the reference run.
     let prefix = "tiny_quantile_m1e3_l1e-3";
-    let w0 = fixture_w0(prefix);
+    let w0 = w0(prefix);
     let n = w0.len();
     let mut body = String::from("# tiny quantile weights, shuffled\n\n");
     for k in 0..n {
@@ -549,7 +507,7 @@ fn unsorted_signed_text_weights_with_abs_give_the_same_run() {
 fn float32_npy_weights_are_read_exactly() {
     // The same float32 weights as .npy and as text (each f32 widened exactly to f64) must give
     // the same run, bit for bit.
-    let w32: Vec<f32> = fixture_w0("tiny_quantile_m1e3_l1e-3")
+    let w32: Vec<f32> = w0("tiny_quantile_m1e3_l1e-3")
         .iter()
         .map(|&x| x as f32)
         .collect();
@@ -793,4 +751,37 @@ fn ctrl_c_stops_the_binary_with_code_130_and_complete_outputs() {
         s["steps"].as_f64().expect("steps"),
         "the trajectory ends at the state where the run stopped"
     );
+}
+
+#[test]
+fn an_interrupted_verify_reports_what_finished_and_exits_130() {
+    // In-process with the flag already set: no claim starts, the command answers at once.
+    let (code, stdout, stderr) =
+        crate::common::sparsify_in_process(&["verify", "--profile", "full", "--json"], true);
+    assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 0 of 12 claims finished"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(report["all_pass"], false, "an interrupted run never passes");
+    assert_eq!(report["claims"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn verify_exit_codes_tell_a_pass_from_bad_usage() {
+    let (code, stdout, stderr) =
+        crate::common::sparsify_in_process(&["verify", "--claim", "12"], false);
+    assert_eq!(code, sparsify_cli::exit::SUCCESS, "{stdout}{stderr}");
+    assert!(stdout.contains("1 of 1 claims pass"), "{stdout}");
+    for bad in [
+        &["verify", "--profile", "medium"][..],
+        &["verify", "--claim", "13"],
+        &["verify", "--claim", "0"],
+    ] {
+        let (code, _, stderr) = crate::common::sparsify_in_process(bad, false);
+        assert_eq!(code, sparsify_cli::exit::USAGE, "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+    }
+    assert_ne!(sparsify_cli::exit::IO, sparsify_cli::exit::CLAIM_FAILED);
 }

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cli::{assert_rejected, fixture_str, listing, read_json, run_in, text};
-use crate::common::{fixture, num};
+use crate::cli::{assert_rejected, listing, run_in, text};
+use crate::common::{fixture, fixture_str, num, read_json, text_csv};
 
 /// The small reference configuration, as flags.
 const SMALL: [&str; 8] = [
@@ -43,22 +43,9 @@ fn run_all_outputs(args: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// The rows of a CSV file as strings (fields may be empty).
-fn rows(path: &Path) -> (String, Vec<Vec<String>>) {
-    let content = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = content.lines();
-    let header = lines.next().expect("a header line").to_owned();
-    let rows = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
-
 /// The reference death events as `(step, t, m')`.
 fn reference_deaths() -> Vec<(u64, f64, usize)> {
-    let (_, r) = rows(Path::new(&fixture_str(SMALL_DEATHS)));
+    let (_, r) = text_csv(Path::new(&fixture_str(SMALL_DEATHS)));
     r.iter()
         .map(|f| (num(&f[0]), num(&f[1]), num(&f[2])))
         .collect()
@@ -73,8 +60,8 @@ fn reduced_gives_the_reference_death_events_exactly() {
     assert_eq!(ours, reference);
     // The trajectory has the reference's checkpoint steps and m' (its floats differ from the
     // direct run's by rounding only, see sparsify_core::reduced).
-    let (h1, r1) = rows(&dir.path().join("t.csv"));
-    let (h2, r2) = rows(&fixture("small_m1e4_l1e-4.checkpoints.csv"));
+    let (h1, r1) = text_csv(&dir.path().join("t.csv"));
+    let (h2, r2) = text_csv(&fixture("small_m1e4_l1e-4.checkpoints.csv"));
     assert_eq!(h1, h2);
     assert_eq!(r1.len(), r2.len());
     for (a, b) in r1.iter().zip(&r2) {
@@ -85,7 +72,7 @@ fn reduced_gives_the_reference_death_events_exactly() {
 #[test]
 fn adaptive_death_times_are_close_to_the_euler_reference() {
     let dir = run_all_outputs(&[&SMALL[..], &["--method", "adaptive"]].concat());
-    let (header, deaths) = rows(&dir.path().join("d.csv"));
+    let (header, deaths) = text_csv(&dir.path().join("d.csv"));
     assert_eq!(header, "step,t,m_prime");
     // One located crossing per coordinate, step field empty, times increasing.
     assert_eq!(deaths.len(), 9999);
@@ -107,7 +94,7 @@ fn adaptive_death_times_are_close_to_the_euler_reference() {
         );
     }
     // Trajectory rows: at t = step*h exactly, then the end of the run with an empty step.
-    let (_, traj) = rows(&dir.path().join("t.csv"));
+    let (_, traj) = text_csv(&dir.path().join("t.csv"));
     let (last, grid) = traj.split_last().expect("rows");
     for r in grid {
         let k: u64 = num(&r[0]);
@@ -117,7 +104,7 @@ fn adaptive_death_times_are_close_to_the_euler_reference() {
     assert_eq!(num::<f64>(&last[1]), located[located.len() - 1].0);
     assert_eq!(last[2], "1");
     // The grid is the reference's checkpoint steps up to the end of the run.
-    let (_, reference) = rows(&fixture("small_m1e4_l1e-4.checkpoints.csv"));
+    let (_, reference) = text_csv(&fixture("small_m1e4_l1e-4.checkpoints.csv"));
     let end = num::<f64>(&last[1]);
     let expected: Vec<&String> = reference
         .iter()
@@ -170,7 +157,7 @@ fn lp_runs_end_to_end_with_direct_and_adaptive() {
         assert_eq!(s["parameters"]["p"], 0.5);
         assert_eq!(s["final_m_prime"], 1);
         assert_eq!(s["complete"], true);
-        let (_, deaths) = rows(&dir.path().join("d.csv"));
+        let (_, deaths) = text_csv(&dir.path().join("d.csv"));
         assert_eq!(deaths.last().map(|d| d[2].as_str()), Some("1"));
         end_times.push(s["final_t"].as_f64().expect("final_t"));
     }
@@ -377,10 +364,10 @@ fn an_interrupted_adaptive_run_still_writes_every_output() {
     assert_eq!(summary["complete"], false);
     assert_eq!(summary["stop_reason"], "interrupted");
     assert_eq!(summary["steps"], 0);
-    let (_, traj) = rows(Path::new(&t));
+    let (_, traj) = text_csv(Path::new(&t));
     assert_eq!(traj.len(), 1, "the initial state only: {traj:?}");
     assert_eq!(traj[0][0], "0");
-    assert!(rows(Path::new(&d)).1.is_empty());
+    assert!(text_csv(Path::new(&d)).1.is_empty());
 }
 
 #[test]

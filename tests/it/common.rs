@@ -1,6 +1,8 @@
 //! Fixture loading shared by the topic modules.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 /// The four reference configurations, by file prefix.
 pub(crate) const PREFIXES: [&str; 4] = [
@@ -37,20 +39,28 @@ pub(crate) fn meta(prefix: &str) -> (usize, f64, f64) {
     )
 }
 
-/// A CSV file as (header, rows of fields). Numbers written as `np.float64(x)` are unwrapped.
-pub(crate) fn csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(fixture(name)).expect("fixture csv");
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .expect("header")
-        .split(',')
-        .map(str::to_owned)
-        .collect();
+/// Every CSV reader of the tests goes through this: the header line and the non-empty rows of
+/// `path`, split at commas (no quoting: none of our files or fixtures quote).
+fn read_csv(path: &Path) -> (String, Vec<Vec<String>>) {
+    let content = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = content.lines();
+    let header = lines.next().expect("a header line").to_owned();
     let rows = lines
         .filter(|l| !l.is_empty())
-        .map(|l| {
-            l.split(',')
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A reference CSV fixture as (header fields, rows of fields). Numbers written as
+/// `np.float64(x)` are unwrapped.
+pub(crate) fn csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let (header, rows) = read_csv(&fixture(name));
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            r.iter()
                 .map(|f| {
                     f.trim_start_matches("np.float64(")
                         .trim_end_matches(')')
@@ -59,7 +69,44 @@ pub(crate) fn csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
                 .collect()
         })
         .collect();
+    (header.split(',').map(str::to_owned).collect(), rows)
+}
+
+/// A CSV file as its header line and rows of fields (fields may be empty).
+pub(crate) fn text_csv(path: &Path) -> (String, Vec<Vec<String>>) {
+    read_csv(path)
+}
+
+/// A CSV file of numbers: the header and every field parsed as `f64` (integers too, exactly).
+pub(crate) fn numeric_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
+    let (header, rows) = read_csv(path);
+    let rows = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|f| {
+                    f.parse::<f64>()
+                        .unwrap_or_else(|_| panic!("{}: not a number: {f}", path.display()))
+                })
+                .collect()
+        })
+        .collect();
     (header, rows)
+}
+
+/// A JSON file, parsed.
+pub(crate) fn read_json(path: &Path) -> Value {
+    let content = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&content).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The path of a reference fixture as a string (for command lines).
+pub(crate) fn fixture_str(name: &str) -> String {
+    fixture(name)
+        .to_str()
+        .expect("UTF-8 fixture path")
+        .to_owned()
 }
 
 /// Parses a field, naming it on failure.

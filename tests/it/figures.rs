@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use sparsify_cli::figures::{self, FigureData, FigureKind, RunParams};
 use sparsify_core::{InitialWeights, SumMode};
+use sparsify_experiments::figures::{self, FigureData, FigureKind, RunParams};
 use sparsify_plot::{Figure, LineKind, Scale, Series};
 
 use crate::common::{csv, num};
@@ -210,8 +210,11 @@ fn titles_follow_the_parameters() {
 
 #[test]
 fn a_run_that_drops_everything_at_once_still_assembles() {
-    // Every weight dies in the first step: the published script fails here (quirk 8); the
-    // figures just have nothing drawable to show, and no series that would fail to render.
+    // Every weight dies in the first step: the published script fails here (quirk 8). Our
+    // figures still assemble, every series they do have is drawable on log axes (a point with
+    // t > 0), a figure with something to draw renders, and one with nothing is refused with
+    // `EmptyFigure` (which `sparsify run --figure` reports as one line) rather than a panic or
+    // an empty picture.
     let w0 = InitialWeights::quantile(10, None).expect("valid");
     let params = RunParams {
         lambda: 10.0,
@@ -220,13 +223,37 @@ fn a_run_that_drops_everything_at_once_still_assembles() {
     };
     let data = FigureData::simulate(params, w0, SumMode::Sequential).expect("stable run");
     assert_eq!(data.script_log.last().map(|r| r.m_prime), Some(0));
-    for (_, fig) in figures::all(&data) {
-        assert!(
-            fig.series
-                .iter()
-                .all(|s| s.points.iter().any(|p| p.0 > 0.0))
-        );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let all = figures::all(&data);
+    assert_eq!(all.len(), 4, "the four published figures");
+    let (mut drawn, mut refused) = (0, 0);
+    for (kind, fig) in &all {
+        for s in &fig.series {
+            assert!(
+                s.points.iter().any(|p| p.0 > 0.0),
+                "{}: series '{}' has nothing drawable",
+                kind.stem(),
+                s.label
+            );
+        }
+        let path = dir.path().join(format!("{}.svg", kind.stem()));
+        let result = sparsify_plot::render(fig, &path);
+        if fig.series.is_empty() && fig.cloud.is_none() {
+            assert!(
+                matches!(result, Err(sparsify_plot::PlotError::EmptyFigure { .. })),
+                "{}: {result:?}",
+                kind.stem()
+            );
+            assert!(!path.exists(), "{}: nothing is written", kind.stem());
+            refused += 1;
+        } else {
+            result.unwrap_or_else(|e| panic!("{} does not render: {e}", kind.stem()));
+            assert!(std::fs::metadata(&path).expect("written").len() > 0);
+            drawn += 1;
+        }
     }
+    eprintln!("{drawn} figures drawn, {refused} refused as empty");
+    assert_eq!(drawn + refused, 4);
 }
 
 /// `(width, height)` from a PNG's IHDR chunk, after checking the signature.

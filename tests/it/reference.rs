@@ -55,6 +55,7 @@ fn pairwise_mode_stays_close_to_every_reference_run() {
     for prefix in PREFIXES {
         let rec = run(prefix, SumMode::Pairwise);
         let reference = ref_checkpoints(prefix);
+        assert_eq!(rec.checkpoints.len(), reference.len(), "{prefix}");
         let mut same_m = 0;
         for (ours, r) in rec.checkpoints.iter().zip(&reference) {
             assert_eq!(ours.step, r.step, "{prefix}");
@@ -130,7 +131,9 @@ fn quantile_init_matches_the_reference_to_a_few_ulps() {
         ("tiny_quantile_m1e3_l1e-3", 1000),
     ] {
         let ours = InitialWeights::quantile(m, None).expect("valid");
-        for (a, b) in ours.as_slice().iter().zip(w0(prefix)) {
+        let reference = w0(prefix);
+        assert_eq!(ours.len(), reference.len(), "{prefix}");
+        for (a, b) in ours.as_slice().iter().zip(reference) {
             // statrs documents ~1 ulp for inverse_cdf, scipy's ndtri a few; 1e-14 is ~45 ulps.
             assert!(close(*a, b, 1e-14), "{a} vs {b}");
         }

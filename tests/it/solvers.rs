@@ -10,6 +10,7 @@ use sparsify_core::{
 };
 
 use crate::common::{CHECKPOINT_SCALARS, PREFIXES, meta, ref_checkpoints, ref_deaths, scalars, w0};
+use sparsify_experiments::claims::{Worst, worst};
 
 /// The reduced solver reproduces every death event (step and m') of the direct solver on every
 /// reference fixture (the direct solver reproduces the fixtures bit for bit, tests/it/reference.rs,
@@ -31,7 +32,7 @@ fn reduced_reproduces_every_reference_death_event() {
         assert_eq!(sim.counts().events as usize, deaths.len());
         let reference = ref_checkpoints(prefix);
         assert_eq!(rec.checkpoints.len(), reference.len(), "{prefix}");
-        let mut worst = [0.0f64; 7];
+        let mut worst = [Worst::new(); 7];
         for (ours, r) in rec.checkpoints.iter().zip(&reference) {
             assert_eq!((ours.step, ours.m_prime), (r.step, r.m_prime), "{prefix}");
             for (i, (a, b)) in scalars(ours).iter().zip(&r.scalars).enumerate() {
@@ -41,12 +42,12 @@ fn reduced_reproduces_every_reference_death_event() {
                     a.abs().max(b.abs())
                 };
                 let err = if a == b { 0.0 } else { (a - b).abs() / scale };
-                worst[i] = worst[i].max(err);
+                worst[i].add(err);
                 let (step, column) = (r.step, CHECKPOINT_SCALARS[i]);
                 assert!(err <= 1e-10, "{prefix} step {step} {column}: {a} vs {b}");
             }
         }
-        let worst: Vec<String> = worst.iter().map(|x| format!("{x:.1e}")).collect();
+        let worst: Vec<String> = worst.iter().map(|x| format!("{:.1e}", x.get())).collect();
         eprintln!("{prefix}: worst relative differences {worst:?}");
     }
 }
@@ -117,8 +118,8 @@ fn euler_converges_to_the_flow_at_order_one() {
         let err = obs
             .deaths
             .iter()
-            .map(|&(m_prime, t)| (t - exact(m_prime).expect("same deaths")).abs())
-            .fold(0.0, f64::max);
+            .map(|&(m_prime, t)| (t - exact(m_prime).expect("same deaths")).abs());
+        let err = worst(err);
         errors.push(err);
     }
     for pair in errors.windows(2) {
@@ -142,19 +143,26 @@ fn full_vector_and_reduced_adaptive_agree() {
     let a = solve_reduced(&l1, &cfg, w.clone(), &times).expect("runs");
     let b = solve_full(&l1, &cfg, w, &times).expect("runs");
     assert_eq!(a.deaths.len(), b.deaths.len());
-    let mut worst = 0.0f64;
+    let mut diff = Worst::new();
     for (x, y) in a.deaths.iter().zip(&b.deaths) {
         assert_eq!(x.m_prime, y.m_prime);
-        worst = worst.max((x.t - y.t).abs() / x.t);
+        diff.add((x.t - y.t).abs() / x.t);
     }
-    assert!(worst <= 1e-7, "worst relative difference {worst:e}");
+    let diff = diff.get();
+    assert!(diff <= 1e-7, "worst relative difference {diff:e}");
+    assert_eq!(a.outputs.len(), b.outputs.len());
+    assert_eq!(
+        a.outputs.len(),
+        times.len(),
+        "one output per requested time"
+    );
     for (x, y) in a.outputs.iter().zip(&b.outputs) {
         assert_eq!(x.m_prime, y.m_prime);
         assert!((x.sq_norm - y.sq_norm).abs() <= 1e-7 * x.sq_norm);
         assert!((x.one_norm - y.one_norm).abs() <= 1e-7 * x.one_norm);
     }
     eprintln!(
-        "full vs reduced: worst death-time difference {worst:e}; {:?} vs {:?}",
+        "full vs reduced: worst death-time difference {diff:e}; {:?} vs {:?}",
         a.counts, b.counts
     );
 }
@@ -221,13 +229,13 @@ fn lp_euler_converges_to_the_adaptive_flow() {
                 .expect("stable");
         let mut rec = Recorder::new(RecordConfig::checkpoints_and_deaths());
         sim.run_recorded(&mut rec, || false).expect("runs");
-        let mut err = 0.0f64;
+        let mut err = Worst::new();
         for d in &rec.deaths {
             if let Some(e) = flow.deaths.iter().find(|e| e.m_prime == d.m_prime) {
-                err = err.max((d.t - e.t).abs());
+                err.add((d.t - e.t).abs());
             }
         }
-        errors.push(err);
+        errors.push(err.get());
     }
     eprintln!("lp errors {errors:?}, adaptive {:?}", flow.counts);
     for pair in errors.windows(2) {

@@ -1,17 +1,17 @@
 //! Integration tests: theory against simulation.
 //!
-//! One test per claim of `sparsify_cli::verify` (`claim_NN_<name>`), each at the fast profile:
+//! One test per claim of `sparsify_experiments::claims` (`claim_NN_<name>`), each at the fast profile:
 //! it must pass and its measured value must be finite and say something (a count over a
 //! non-empty set, an error that is not trivially zero). Negative controls show that a check can
 //! fail: a wrong prediction or a tolerance below the measurement. Then the checks THEORY.md
 //! reports as done ("checked"), reproduced, and `sparsify predict` / `sparsify verify` through
 //! the command-line library.
 
-use sparsify_cli::verify::{
+use sparsify_core::{InitialWeights, ReducedConfig, ReducedSim};
+use sparsify_experiments::claims::{
     self, Claim, Profile, Reference, continuum_errors, death_time_errors, predicted_first_times,
     simulated_first_times,
 };
-use sparsify_core::{InitialWeights, ReducedConfig, ReducedSim};
 use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};
 use sparsify_theory::published::SeedPrediction;
 
@@ -19,7 +19,7 @@ use crate::common::{csv, num, w0};
 
 /// Runs claim `id` at the fast profile and checks that it passes with a finite measurement.
 fn passing(id: u32) -> Claim {
-    let c = verify::run_claim(id, Profile::Fast).expect("the claim exists");
+    let c = claims::run_claim(id, Profile::Fast).expect("the claim exists");
     eprintln!(
         "claim {id}: measured {} (tolerance {}) in {:.2} s; {}",
         c.measured, c.tolerance, c.seconds, c.detail
@@ -42,7 +42,7 @@ fn claim_01_winner_take_all() {
             .min_by(|&i, &j| w[i].total_cmp(&w[j]))
             .unwrap_or(0)
     };
-    let wrong = verify::winner_take_all_with(Profile::Fast, argmin);
+    let wrong = claims::winner_take_all_with(Profile::Fast, argmin);
     assert!(!wrong.pass && wrong.measured == 26.0, "{wrong:?}");
 }
 
@@ -108,7 +108,7 @@ fn claim_07_relative_variance_limits() {
     assert!(!c.clone().with_tolerance(c.measured / 2.0).pass);
     // The standard error is the delta method's, sqrt(g' Sigma g / m) with the half-normal
     // moments: 0.02643 at m = 1e3 (computed independently in Python from the same formula).
-    assert!((verify::start_standard_error(1_000) - 0.02643).abs() < 1e-4);
+    assert!((claims::start_standard_error(1_000) - 0.02643).abs() < 1e-4);
 }
 
 #[test]
@@ -121,8 +121,8 @@ fn claim_08_time_to_one_neuron() {
         assert!(c.detail.contains(m), "{}", c.detail);
     }
     // The Monte Carlo summary is ordered and positive.
-    let samples = verify::lambda_t_samples(1_000, 0..50).expect("runs");
-    let s = verify::lambda_t_summary(1_000, &samples);
+    let samples = claims::lambda_t_samples(1_000, 0..50).expect("runs");
+    let s = claims::lambda_t_summary(1_000, &samples);
     assert!(0.0 < s.q05 && s.q05 < s.q50 && s.q50 < s.q95, "{s:?}");
     assert_eq!(s.seeds, 50);
 }
@@ -142,7 +142,7 @@ fn claim_10_final_weight() {
     // The second-order coefficient is -3/8: the measurement sees it.
     assert!(c.measured > 0.2, "{}", c.measured);
     // Negative control: a prediction wrong at first order, 1 - lambda.
-    let wrong = verify::final_weight_with(Profile::Fast, |lambda| 1.0 - lambda);
+    let wrong = claims::final_weight_with(Profile::Fast, |lambda| 1.0 - lambda);
     assert!(!wrong.pass && wrong.measured > 400.0, "{wrong:?}");
 }
 
@@ -162,7 +162,7 @@ fn claim_12_reduced_equals_direct() {
 /// Every claim has a test above, and the registry is in order.
 #[test]
 fn every_claim_is_registered_in_order() {
-    let ids: Vec<u32> = verify::CLAIMS.iter().map(|c| c.id).collect();
+    let ids: Vec<u32> = claims::CLAIMS.iter().map(|c| c.id).collect();
     assert_eq!(ids, (1..=12).collect::<Vec<_>>());
 }
 
@@ -222,10 +222,11 @@ fn theory_leading_form_within_two_time_units_of_the_reference() {
     let all = death_time_errors(&leading, &sim, 2.5, 0.0);
     eprintln!("leading vs reference: {all:?}");
     assert!(all.max_abs <= 2.5 && all.max_abs > 1.0, "{all:?}");
-    let late_rel = (1..=m / 2)
-        .filter(|&n| sim[n] >= 2e4)
-        .map(|n| (leading[n - 1] - sim[n]).abs() / sim[n])
-        .fold(0.0, f64::max);
+    let late_rel = claims::worst(
+        (1..=m / 2)
+            .filter(|&n| sim[n] >= 2e4)
+            .map(|n| (leading[n - 1] - sim[n]).abs() / sim[n]),
+    );
     assert!(late_rel <= 1e-4, "{late_rel}");
 }
 
@@ -281,14 +282,16 @@ fn theory_first_order_form_is_off_by_the_transient_shift_only() {
     let euler = simulated_first_times(&w, lambda, Reference::Euler { h }).expect("runs");
     let ws = w.as_slice();
     let f0 = f_direct(ws, 0.0);
-    let worst = (1..=m / 2)
-        .map(|n| {
-            let shape = h / 4.0 * (f0 / f_direct(ws, ws[n])).ln();
-            let diff = euler[n] - flow[n];
-            // Distance from the recording interval [shape, shape + h].
+    let worst = claims::worst((1..=m / 2).map(|n| {
+        let shape = h / 4.0 * (f0 / f_direct(ws, ws[n])).ln();
+        let diff = euler[n] - flow[n];
+        // Distance from the recording interval [shape, shape + h] (NaN stays NaN).
+        if diff.is_nan() {
+            f64::NAN
+        } else {
             (shape - diff).max(diff - shape - h).max(0.0)
-        })
-        .fold(0.0, f64::max);
+        }
+    }));
     assert!(worst <= 0.05, "{worst}");
 }
 
@@ -305,12 +308,17 @@ fn theory_continuum_within_six_hundredths_of_a_percent() {
     let w = InitialWeights::quantile(m, None).expect("valid");
     let sim = simulated_first_times(&w, 1e-5, Reference::Euler { h: 0.5 }).expect("runs");
     let seed = SeedPrediction::new(m, 1e-5).expect("valid");
-    let (mut lo, mut hi) = (f64::INFINITY, 0.0_f64);
-    for (n, &t) in sim.iter().enumerate().take(m / 10 + 1).skip(50) {
-        let factor = n as f64 / seed.m_prime(t).expect("t >= 0");
-        lo = lo.min(factor);
-        hi = hi.max(factor);
-    }
+    let factors: Vec<f64> = sim
+        .iter()
+        .enumerate()
+        .take(m / 10 + 1)
+        .skip(50)
+        .map(|(n, &t)| n as f64 / seed.m_prime(t).expect("t >= 0"))
+        .collect();
+    let (lo, hi) = (
+        -claims::worst(factors.iter().map(|f| -f)),
+        claims::worst(factors.iter().copied()),
+    );
     eprintln!("seed prediction low by x{lo}..x{hi}");
     assert!(lo >= 1.8 && hi <= 3.2, "{lo} {hi}");
 }
@@ -489,7 +497,7 @@ fn verify_prints_the_table_and_exits_by_the_result() {
 /// the two comparisons carry a residual panel.
 #[test]
 fn theory_figures_render_with_their_panels() {
-    use sparsify_cli::theory_figures;
+    use sparsify_experiments::theory_figures;
     let dir = tempfile::tempdir().expect("tempdir");
     let w = InitialWeights::half_normal_numpy(0, 100_000, None).expect("valid");
     let figures = [

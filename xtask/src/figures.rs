@@ -2,7 +2,7 @@
 //!
 //! Runs the published simulation (m = 10^5, λ = 10^-5, h = 0.5, initial weights drawn from
 //! numpy's stream with seed 0, sequential sums: bit for bit the published run), assembles the
-//! figures with `sparsify_cli::figures` (the same code as `sparsify run --figure`) and renders
+//! figures with `sparsify_experiments::figures` (the same code as `sparsify run --figure`) and renders
 //! each as `<stem>.png` and `<stem>.svg` with `sparsify-plot`, which writes atomically. Prints
 //! each file written and the elapsed times.
 
@@ -12,19 +12,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use sparsify_cli::figures::{self, FigureData, RunParams};
-use sparsify_core::{InitialWeights, SumMode};
+use sparsify_core::SumMode;
+use sparsify_experiments::figures::{self, FigureData, RunParams};
+use sparsify_experiments::published::{self, H, LAMBDA, M, SEED};
 
 use crate::{flag_value, workspace_root};
-
-/// The published run: `m`.
-const M: usize = 100_000;
-/// The published run: `λ`.
-const LAMBDA: f64 = 1e-5;
-/// The published run: `h`.
-const H: f64 = 0.5;
-/// The published run: numpy's seed.
-const SEED: u32 = 0;
 
 /// Runs the task with its arguments.
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
@@ -41,11 +33,11 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
 
     let start = Instant::now();
-    let w0 = InitialWeights::half_normal_numpy(SEED, M, None)?;
+    let w0 = published::initial_weights()?.clone();
     let params = RunParams {
         lambda: LAMBDA,
         h: H,
-        init: format!("|N(0, σ²)|, σ = 0.9/√m, numpy seed {SEED}"),
+        init: published::init_caption(),
     };
     let data = FigureData::simulate(params, w0, SumMode::Sequential)?;
     let simulated = start.elapsed();

@@ -1,4 +1,4 @@
-//! `cargo xtask verify [--profile fast|full]`: runs every claim of `sparsify_cli::verify` and
+//! `cargo xtask verify [--profile fast|full]`: runs every claim of `sparsify_experiments::claims` and
 //! writes the table to `figures/claims.md` (atomically: a temporary file in `figures/`, then a
 //! rename), which the README links. Fails if any claim fails (after writing the table, so the
 //! failure can be read there).
@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use sparsify_cli::verify::{self, Profile};
+use sparsify_experiments::claims::{self, Profile};
 
 use crate::{flag_value, workspace_root};
 
@@ -32,9 +32,9 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         );
     }
     let start = Instant::now();
-    let claims = verify::run_claims(&[], profile);
+    let claims = claims::run_claims(&[], profile);
     let seconds = start.elapsed().as_secs_f64();
-    print!("{}", verify::text_table(&claims));
+    print!("{}", claims::text_table(&claims));
 
     let dir = workspace_root().join("figures");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -48,12 +48,12 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
          a violation or a count); it passes when that is at most the tolerance and every side \
          condition in its details holds. Where a claim has two tolerances, the measured value \
          is the worst error as a fraction of its own tolerance (tolerance 1). The mathematics \
-         is in THEORY.md; why each tolerance is what it is, in the doc comments of \
-         `crates/sparsify-cli/src/verify/`.\n\n",
+         is in `docs/theory.md`; why each tolerance is what it is, in the doc comments of \
+         `crates/sparsify-experiments/src/claims/`.\n\n",
         profile.name(),
         claims.len()
     );
-    text.push_str(&verify::markdown_table(&claims));
+    text.push_str(&claims::markdown_table(&claims));
     text.push_str(&format!(
         "\nWall time: {seconds:.1} s on this project's machine.\n"
     ));
@@ -81,11 +81,11 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Renders the figures of `sparsify_cli::theory_figures` (PNG and SVG) into `out`; called by
+/// Renders the figures of `sparsify_experiments::theory_figures` (PNG and SVG) into `out`; called by
 /// `cargo xtask figures`. Each file is written atomically by `sparsify-plot`.
 pub(crate) fn render_theory_figures(out: &Path) -> anyhow::Result<()> {
     let start = Instant::now();
-    let figures = sparsify_cli::theory_figures::all().map_err(anyhow::Error::msg)?;
+    let figures = sparsify_experiments::theory_figures::all()?;
     for fig in &figures {
         for ext in ["png", "svg"] {
             let path = out.join(format!("{}.{ext}", fig.stem));

@@ -1,11 +1,12 @@
 //! The `sparsify` command-line tool, as a library: argument parsing, files, progress and
-//! errors for people, over `sparsify-core`.
+//! errors for people, over `sparsify-core`, `sparsify-theory` and `sparsify-experiments`.
 //!
 //! The binary (`src/main.rs`) installs the Ctrl-C handler and calls [`main_with_args`]; the
 //! integration tests call it in-process too, with their own interrupt flag and buffers.
 //!
-//! This crate is **not** for numerical work: every simulation lives in the library crates,
-//! and this one only turns flags into their calls and their results into files.
+//! This crate is **not** for numerical work or experiments: every simulation lives in the
+//! library crates, the claims and figure assembly in `sparsify-experiments`, and this one only
+//! turns flags into their calls and their results into files.
 //!
 //! # Layout
 //! One module per subcommand (`run`, `predict`, `verify`), plus shared helpers: `io` (atomic
@@ -14,14 +15,12 @@
 #![deny(missing_docs)]
 
 mod error;
-pub mod figures;
 mod init;
 mod io;
 mod predict;
 mod progress;
 mod run;
-pub mod theory_figures;
-pub mod verify;
+mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;

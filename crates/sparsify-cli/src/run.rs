@@ -17,11 +17,11 @@ use sparsify_plot::PlotError;
 
 use crate::Context;
 use crate::error::{CliError, exit};
-use crate::figures::{self, FigureData, RunParams};
 use crate::init::{self, InitArgs, InitKind, InitRecord, RngKind};
 use crate::io::{PendingOutput, fmt_f64};
 use crate::progress::Phase;
 use solve::{Outcome, Plan, SolverArgs};
+use sparsify_experiments::figures::{self, FigureData, RunParams};
 
 const EXAMPLES: &str = "\
 Examples:

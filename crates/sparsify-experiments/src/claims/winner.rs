@@ -10,7 +10,8 @@ use sparsify_core::{AdaptiveConfig, AdaptiveStop, ReducedConfig, ReducedSim, Ste
 use sparsify_theory::winner::final_weight_first_order;
 
 use super::sim::{NaiveEuler, argmax, half_normal};
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "Winner-take-all: the last survivor is the coordinate with \
      the largest initial weight (argmax w0), on every seed tried (naive Euler, h = 0.5, weights \
@@ -20,7 +21,7 @@ pub(crate) const FINAL_STATEMENT: &str = "The final weight of the single survivo
      1 - lambda/2 to first order: |w_final - (1 - lambda/2)| / lambda^2 stays O(1).";
 
 /// Claim 1 with the published prediction, argmax w0.
-pub(crate) fn winner_take_all(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn winner_take_all(profile: Profile) -> Result<Claim, ExperimentError> {
     Ok(winner_take_all_with(profile, argmax))
 }
 
@@ -86,7 +87,7 @@ pub fn winner_take_all_with(profile: Profile, predict: fn(&[f64]) -> usize) -> C
 
 /// Half-normal weights of `seed`, shuffled (Fisher-Yates on `Pcg64(seed + 2^32)`), so that
 /// the oracle sees them in no particular order.
-fn shuffled_half_normal(m: usize, seed: u64) -> Result<Vec<f64>, String> {
+fn shuffled_half_normal(m: usize, seed: u64) -> Result<Vec<f64>, ExperimentError> {
     let mut w = half_normal(m, seed)?.into_vec();
     let mut rng = Pcg64::seed_from_u64(seed + (1 << 32));
     for i in (1..w.len()).rev() {
@@ -98,7 +99,7 @@ fn shuffled_half_normal(m: usize, seed: u64) -> Result<Vec<f64>, String> {
 }
 
 /// Claim 10 with the first-order prediction `1 - lambda/2`.
-pub(crate) fn final_weight(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn final_weight(profile: Profile) -> Result<Claim, ExperimentError> {
     let predict = |lambda: f64| final_weight_first_order(lambda).unwrap_or(f64::NAN);
     Ok(final_weight_with(profile, predict))
 }
@@ -124,15 +125,14 @@ pub fn final_weight_with(profile: Profile, predict: impl Fn(f64) -> f64) -> Clai
             (100_000, 1e-6),
         ],
     };
-    let mut worst = 0.0_f64;
+    let mut worst = Worst::new();
     let mut parts = Vec::new();
     for &(m, lambda) in plan {
         match final_weights(m, lambda) {
             Ok((euler, flow)) => {
                 let pred = predict(lambda);
-                let e = ((euler - pred).abs() / (lambda * lambda))
-                    .max((flow - pred).abs() / (lambda * lambda));
-                worst = if e.is_nan() { f64::NAN } else { worst.max(e) };
+                worst.add((euler - pred).abs() / (lambda * lambda));
+                worst.add((flow - pred).abs() / (lambda * lambda));
                 parts.push(format!(
                     "m = {m}, lambda = {lambda:e}: (w - prediction)/lambda^2 = {:.3} (Euler), \
                      {:.3} (flow)",
@@ -141,7 +141,7 @@ pub fn final_weight_with(profile: Profile, predict: impl Fn(f64) -> f64) -> Clai
                 ));
             }
             Err(e) => {
-                worst = f64::NAN;
+                worst.add(f64::NAN);
                 parts.push(format!("m = {m}, lambda = {lambda:e}: {e}"));
             }
         }
@@ -150,26 +150,32 @@ pub fn final_weight_with(profile: Profile, predict: impl Fn(f64) -> f64) -> Clai
         10,
         "final_weight",
         FINAL_STATEMENT,
-        worst,
+        worst.get(),
         1.0,
         parts.join("; "),
     )
 }
 
 /// The survivor's weight when one is left: (Euler h = 0.5, adaptive flow).
-fn final_weights(m: usize, lambda: f64) -> Result<(f64, f64), String> {
+fn final_weights(m: usize, lambda: f64) -> Result<(f64, f64), ExperimentError> {
     let w0 = half_normal(m, 1)?;
-    let cfg = ReducedConfig::new(lambda, 0.5).map_err(|e| e.to_string())?;
-    let mut sim = ReducedSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
-    let summary = sim.run(&mut (), || false).map_err(|e| e.to_string())?;
+    let cfg = ReducedConfig::new(lambda, 0.5)?;
+    let mut sim = ReducedSim::new(cfg, w0.clone())?;
+    let summary = sim.run(&mut (), || false)?;
     if summary.stop != StopReason::OneLeft {
-        return Err(format!("Euler run ended with {}", summary.stop.name()));
+        return Err(ExperimentError::Inconsistent(format!(
+            "Euler run ended with {}",
+            summary.stop.name()
+        )));
     }
-    let l1 = L1::new(lambda).map_err(|e| e.to_string())?;
-    let acfg = AdaptiveConfig::new(1e-13, 1e-16, None).map_err(|e| e.to_string())?;
-    let flow = solve_reduced(&l1, &acfg, w0, &[]).map_err(|e| e.to_string())?;
+    let l1 = L1::new(lambda)?;
+    let acfg = AdaptiveConfig::new(1e-13, 1e-16, None)?;
+    let flow = solve_reduced(&l1, &acfg, w0, &[])?;
     if flow.stop != AdaptiveStop::OneLeft {
-        return Err(format!("adaptive run ended with {}", flow.stop.name()));
+        return Err(ExperimentError::Inconsistent(format!(
+            "adaptive run ended with {}",
+            flow.stop.name()
+        )));
     }
     Ok((summary.final_state.w_max, flow.final_state.w_max))
 }

@@ -1,4 +1,4 @@
-//! The claims harness: every theoretical claim of THEORY.md checked against simulation.
+//! The claims harness: every theoretical claim of `docs/theory.md` checked against simulation.
 //!
 //! Each claim is a function of a [`Profile`] that simulates with `sparsify-core`, predicts with
 //! `sparsify-theory` (the two crates are independent, so agreement means something) and returns
@@ -31,9 +31,9 @@ mod solvers;
 mod winner;
 
 use std::fmt::Write as _;
+use std::str::FromStr;
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -46,14 +46,13 @@ pub use gamma::gamma_error;
 pub use relvar::start_standard_error;
 pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};
 pub(crate) use sim::log_counts;
+
+use crate::ExperimentError;
 pub use solvers::{DeathEvents, death_events};
 pub use winner::{final_weight_with, winner_take_all_with};
 
-use crate::Context;
-use crate::error::{CliError, exit};
-
 /// How much work the claims do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// m up to 1e5 and a few seeds: seconds in release mode; what CI and the tests run.
@@ -63,12 +62,84 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile, in order of cost.
+    pub const ALL: [Profile; 2] = [Profile::Fast, Profile::Full];
+
     /// `fast` or `full`.
     pub fn name(self) -> &'static str {
         match self {
             Profile::Fast => "fast",
             Profile::Full => "full",
         }
+    }
+
+    /// One line on what the profile runs, for a command line's help.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Profile::Fast => "m up to 1e5, a few seeds: seconds in release mode (CI runs it)",
+            Profile::Full => "m up to 1e7, more seeds: minutes",
+        }
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    /// `fast` or `full` (exactly as [`Profile::name`] writes them).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown profile '{s}': use fast or full"))
+    }
+}
+
+/// The worst (largest) of `values`, NaN as soon as any value is NaN, and NaN for no values:
+/// a claim's measurement that hides a NaN, or measured nothing, must fail, and `f64::max`
+/// would silently drop the NaN. Every claim combines its errors with this (or [`Worst`]).
+pub fn worst(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut w = Worst::new();
+    for v in values {
+        w.add(v);
+    }
+    w.get()
+}
+
+/// An accumulator for [`worst`]: the largest value added, NaN if any was NaN or none was added.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Worst {
+    value: f64,
+    seen: bool,
+}
+
+impl Worst {
+    /// Nothing added yet.
+    pub fn new() -> Self {
+        Worst {
+            value: f64::NEG_INFINITY,
+            seen: false,
+        }
+    }
+
+    /// Adds `v`; a NaN sticks.
+    pub fn add(&mut self, v: f64) {
+        self.value = if self.value.is_nan() || v.is_nan() {
+            f64::NAN
+        } else {
+            self.value.max(v)
+        };
+        self.seen = true;
+    }
+
+    /// The worst value so far (NaN if a NaN was added or nothing was).
+    pub fn get(self) -> f64 {
+        if self.seen { self.value } else { f64::NAN }
+    }
+}
+
+impl Default for Worst {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -138,7 +209,7 @@ impl Claim {
     }
 
     /// A failed claim for a check that could not run.
-    fn errored(spec: &ClaimSpec, err: &str) -> Self {
+    fn errored(spec: &ClaimSpec, err: &ExperimentError) -> Self {
         Self {
             id: spec.id,
             name: spec.name,
@@ -162,7 +233,7 @@ pub struct ClaimSpec {
     pub name: &'static str,
     /// The claim in words.
     pub statement: &'static str,
-    run: fn(Profile) -> Result<Claim, String>,
+    run: fn(Profile) -> Result<Claim, ExperimentError>,
 }
 
 impl ClaimSpec {
@@ -256,16 +327,44 @@ pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
     CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
 }
 
-/// Runs the given claims (every claim if `ids` is empty) in parallel, returned in id order.
-pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
-    let specs: Vec<&ClaimSpec> = CLAIMS
+/// The specs of the given claims (every claim if `ids` is empty), in id order.
+pub fn selected(ids: &[u32]) -> Vec<&'static ClaimSpec> {
+    CLAIMS
         .iter()
         .filter(|c| ids.is_empty() || ids.contains(&c.id))
-        .collect();
-    // Claims are independent: rayon spreads them over the cores.
-    let mut claims: Vec<Claim> = specs.par_iter().map(|c| c.run(profile)).collect();
+        .collect()
+}
+
+/// Runs the given claims (every claim if `ids` is empty) in parallel, returned in id order.
+pub fn run_claims(ids: &[u32], profile: Profile) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    let sink = std::sync::Mutex::new(&mut claims);
+    run_claims_each(ids, profile, &|| false, &|c| {
+        // A poisoned lock means another claim's sink panicked; keep the claims we have.
+        if let Ok(mut v) = sink.lock() {
+            v.push(c);
+        }
+    });
     claims.sort_by_key(|c| c.id);
     claims
+}
+
+/// Runs the given claims (every claim if `ids` is empty) in parallel and hands each to
+/// `sink` as soon as it is done, in completion order: a caller that must stop early (Ctrl-C)
+/// keeps what finished. A claim not yet started when `stop()` turns true is skipped (one that
+/// is running finishes: claims are not interruptible inside).
+pub fn run_claims_each(
+    ids: &[u32],
+    profile: Profile,
+    stop: &(dyn Fn() -> bool + Sync),
+    sink: &(dyn Fn(Claim) + Sync),
+) {
+    // Claims are independent: rayon spreads them over the cores.
+    selected(ids).par_iter().for_each(|c| {
+        if !stop() {
+            sink(c.run(profile));
+        }
+    });
 }
 
 /// The measured value and the tolerance as short text.
@@ -355,68 +454,38 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// The flags of `sparsify verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// fast: m up to 1e5, a few seeds (under a minute); full: m up to 1e7, more seeds.
-    #[arg(long, value_enum, default_value_t = Profile::Fast)]
-    profile: Profile,
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Print the results as JSON instead of a table.
-    #[arg(long)]
-    json: bool,
-
-    /// Run only this claim (1 to 12); repeat for several.
-    #[arg(long = "claim", value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=12))]
-    claims: Vec<u32>,
-}
-
-/// The JSON form of a verification.
-#[derive(Serialize)]
-struct Report<'a> {
-    command: &'static str,
-    sparsify_version: &'static str,
-    profile: Profile,
-    all_pass: bool,
-    wall_seconds: f64,
-    claims: &'a [Claim],
-}
-
-/// Runs `sparsify verify`: exit 0 if every claim passes, 1 if any fails.
-pub(crate) fn execute(args: &VerifyArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
-    let start = Instant::now();
-    let claims = run_claims(&args.claims, args.profile);
-    let wall_seconds = start.elapsed().as_secs_f64();
-    let all_pass = claims.iter().all(|c| c.pass);
-    let stdout_err = |e| CliError::io(std::path::Path::new("<stdout>"), e);
-    if args.json {
-        let report = Report {
-            command: "verify",
-            sparsify_version: env!("CARGO_PKG_VERSION"),
-            profile: args.profile,
-            all_pass,
-            wall_seconds,
-            claims: &claims,
-        };
-        serde_json::to_writer_pretty(&mut *ctx.stdout, &report)
-            .map_err(|e| stdout_err(e.into()))?;
-        writeln!(ctx.stdout).map_err(stdout_err)?;
-    } else {
-        write!(ctx.stdout, "{}", text_table(&claims)).map_err(stdout_err)?;
-        let failed = claims.iter().filter(|c| !c.pass).count();
-        writeln!(
-            ctx.stdout,
-            "\n{} of {} claims pass ({} profile, {:.1} s)",
-            claims.len() - failed,
-            claims.len(),
-            args.profile.name(),
-            wall_seconds
-        )
-        .map_err(stdout_err)?;
+    #[test]
+    fn worst_is_the_largest_value_and_a_nan_anywhere_sticks() {
+        assert_eq!(worst([0.5, 2.0, 1.0]), 2.0);
+        assert_eq!(worst([-3.0, -1.0]), -1.0);
+        // `f64::max` would return 2.0 for each of these.
+        assert!(worst([f64::NAN, 2.0]).is_nan());
+        assert!(worst([2.0, f64::NAN]).is_nan());
+        assert!(worst([2.0, f64::NAN, 3.0]).is_nan());
+        // Nothing measured is no evidence.
+        assert!(worst(std::iter::empty()).is_nan());
+        assert_eq!(worst([f64::INFINITY, 1.0]), f64::INFINITY);
     }
-    Ok(if all_pass {
-        exit::SUCCESS
-    } else {
-        exit::CLAIM_FAILED
-    })
+
+    #[test]
+    fn a_claim_whose_measurement_is_nan_fails() {
+        let nan = Claim::new(99, "test", "s", worst([0.0, f64::NAN]), 1.0, "");
+        assert!(!nan.pass);
+        let ok = Claim::new(99, "test", "s", worst([0.0, 0.5]), 1.0, "");
+        assert!(ok.pass);
+        assert!(!ok.require(false, "a side condition").pass);
+    }
+
+    #[test]
+    fn profiles_parse_from_their_names_only() {
+        for p in Profile::ALL {
+            assert_eq!(p.name().parse::<Profile>(), Ok(p));
+        }
+        assert!("Fast".parse::<Profile>().is_err());
+        assert!("".parse::<Profile>().is_err());
+    }
 }

@@ -6,7 +6,8 @@ use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, deat
 
 use super::death_times::predicted_first_times;
 use super::sim::{adaptive_first_times, half_normal};
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "The time T to a single neuron scales exactly as 1/lambda for \
      fixed initial weights (lambda*T tends to a constant of w0 alone, up to the O(lambda) \
@@ -17,14 +18,12 @@ pub(crate) const STATEMENT: &str = "The time T to a single neuron scales exactly
 /// (the closed form with lambda = 1).
 ///
 /// # Errors
-/// A theory error (e.g. a weight of exactly 0), as text.
-pub fn lambda_t(w0: &InitialWeights) -> Result<f64, String> {
-    let cfg = PredictionConfig::new(1.0, Order::Leading, Discretisation::Continuous, false)
-        .map_err(|e| e.to_string())?;
-    death_times(w0.as_slice(), &cfg)
-        .map_err(|e| e.to_string())?
+/// A theory error (e.g. a weight of exactly 0).
+pub fn lambda_t(w0: &InitialWeights) -> Result<f64, ExperimentError> {
+    let cfg = PredictionConfig::new(1.0, Order::Leading, Discretisation::Continuous, false)?;
+    death_times(w0.as_slice(), &cfg)?
         .first_time_at_most(1)
-        .ok_or_else(|| "fewer than 2 weights".to_string())
+        .ok_or_else(|| ExperimentError::Inconsistent("fewer than 2 weights".into()))
 }
 
 /// `lambda T` for the half-normal weights of every seed in `seeds` (m weights each, the seed
@@ -32,8 +31,11 @@ pub fn lambda_t(w0: &InitialWeights) -> Result<f64, String> {
 /// (rayon); in seed order.
 ///
 /// # Errors
-/// The first error of any seed, as text.
-pub fn lambda_t_samples(m: usize, seeds: std::ops::Range<u64>) -> Result<Vec<f64>, String> {
+/// The first error of any seed.
+pub fn lambda_t_samples(
+    m: usize,
+    seeds: std::ops::Range<u64>,
+) -> Result<Vec<f64>, ExperimentError> {
     seeds
         .into_par_iter()
         .map(|seed| lambda_t(&half_normal(m, 1_000_000 + seed)?))
@@ -106,26 +108,22 @@ pub fn monte_carlo_plan(profile: Profile) -> &'static [(usize, u64)] {
 ///
 /// Distribution: `lambda T` from the closed form for every seed of [`monte_carlo_plan`]; the
 /// quantiles are reported in the detail. Side condition: every sample is finite and positive.
-pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let lambdas: &[f64] = match profile {
         Profile::Fast => &[1e-3, 1e-4, 1e-5],
         Profile::Full => &[1e-3, 1e-4, 1e-5, 1e-6],
     };
     let w0 = half_normal(1_000, 8)?;
     let i_lead = lambda_t(&w0)?;
-    let mut worst = 0.0_f64;
-    let mut worst_first = 0.0_f64;
+    let mut worst = Worst::new();
+    let mut worst_first = Worst::new();
     let mut parts = Vec::new();
     for &lambda in lambdas {
         let t = adaptive_first_times(&w0, lambda, 1e-10)?[1];
         let t_first = predicted_first_times(&w0, lambda, Order::FirstOrder)?[0];
         let dev = (lambda * t / i_lead - 1.0).abs();
-        worst = if dev.is_nan() {
-            f64::NAN
-        } else {
-            worst.max(dev)
-        };
-        worst_first = worst_first.max((lambda * (t - t_first)).abs() / i_lead);
+        worst.add(dev);
+        worst_first.add((lambda * (t - t_first)).abs() / i_lead);
         parts.push(format!("lambda = {lambda:e}: lambda T = {:.6}", lambda * t));
     }
     let mut all_finite = true;
@@ -143,18 +141,23 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         "fixed w0 (m = 1e3): I = {i_lead:.6}; {}; first-order residual {:.1e} I. lambda T over \
          seeds: {}",
         parts.join(", "),
-        worst_first,
+        worst_first.get(),
         dist.join("; ")
     );
-    Ok(
-        Claim::new(8, "time_to_one_neuron", STATEMENT, worst, 1e-2, detail)
-            .require(
-                worst_first <= 1e-4,
-                "the first-order term explains the deviation from exact scaling",
-            )
-            .require(
-                all_finite,
-                "every Monte Carlo sample is finite and positive",
-            ),
+    Ok(Claim::new(
+        8,
+        "time_to_one_neuron",
+        STATEMENT,
+        worst.get(),
+        1e-2,
+        detail,
     )
+    .require(
+        worst_first.get() <= 1e-4,
+        "the first-order term explains the deviation from exact scaling",
+    )
+    .require(
+        all_finite,
+        "every Monte Carlo sample is finite and positive",
+    ))
 }

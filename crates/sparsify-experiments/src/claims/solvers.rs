@@ -7,6 +7,7 @@ use sparsify_core::{
 
 use super::sim::half_normal;
 use super::{Claim, Profile};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "The reduced O(1)-per-step solver and the direct O(m')-per-step \
      Euler loop give identical death events (step and m' of every change), run to one survivor.";
@@ -18,25 +19,21 @@ pub type DeathEvents = Vec<(u64, usize)>;
 /// of the reduced solver, from the same weights.
 ///
 /// # Errors
-/// A solver error, as text.
+/// A solver error.
 pub fn death_events(
     w0: &InitialWeights,
     lambda: f64,
     h: f64,
-) -> Result<(DeathEvents, DeathEvents), String> {
-    let cfg = EulerConfig::new(lambda, h, SumMode::Sequential).map_err(|e| e.to_string())?;
-    let mut direct = EulerSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
+) -> Result<(DeathEvents, DeathEvents), ExperimentError> {
+    let cfg = EulerConfig::new(lambda, h, SumMode::Sequential)?;
+    let mut direct = EulerSim::new(cfg, w0.clone())?;
     let mut rec = Recorder::new(RecordConfig::checkpoints_and_deaths());
-    direct
-        .run_recorded(&mut rec, || false)
-        .map_err(|e| e.to_string())?;
+    direct.run_recorded(&mut rec, || false)?;
     let a = rec.deaths.iter().map(|d| (d.step, d.m_prime)).collect();
-    let cfg = ReducedConfig::new(lambda, h).map_err(|e| e.to_string())?;
-    let mut reduced = ReducedSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
+    let cfg = ReducedConfig::new(lambda, h)?;
+    let mut reduced = ReducedSim::new(cfg, w0.clone())?;
     let mut rec = Recorder::new(RecordConfig::checkpoints_and_deaths());
-    reduced
-        .run_recorded(&mut rec, || false)
-        .map_err(|e| e.to_string())?;
+    reduced.run_recorded(&mut rec, || false)?;
     let b = rec.deaths.iter().map(|d| (d.step, d.m_prime)).collect();
     Ok((a, b))
 }
@@ -46,11 +43,11 @@ pub fn death_events(
 /// (lambda = 1e-6). h = 0.5. Measured: the number of runs whose event lists differ; tolerance 0.
 /// (The reduced solver's module documentation bounds the chance of a legitimate difference, a
 /// death decided by rounding at ~1e-14 of the weight scale, at ~1e-5 per run.)
-pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let mut runs: Vec<(String, InitialWeights, f64)> = vec![(
         "numpy seed 0, m = 1e5".into(),
-        InitialWeights::half_normal_numpy(0, 100_000, None).map_err(|e| e.to_string())?,
-        1e-5,
+        crate::published::initial_weights()?.clone(),
+        crate::published::LAMBDA,
     )];
     for seed in 1..=4 {
         runs.push((
@@ -63,8 +60,7 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         for seed in 1..=4 {
             runs.push((
                 format!("numpy seed {seed}, m = 1e5"),
-                InitialWeights::half_normal_numpy(seed, 100_000, None)
-                    .map_err(|e| e.to_string())?,
+                InitialWeights::half_normal_numpy(seed, 100_000, None)?,
                 1e-5,
             ));
         }

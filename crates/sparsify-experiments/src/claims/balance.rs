@@ -7,7 +7,8 @@ use sparsify_core::{
 use sparsify_theory::published::SeedPrediction;
 
 use super::sim::half_normal;
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const BALANCE_STATEMENT: &str = "Balance: after the transient (t >= 20), the feature \
      benefit 1 - ||w||^2 equals lambda*||w||_1 within 1%; and the exact energy identity \
@@ -22,7 +23,7 @@ pub(crate) const IDENTITY_STATEMENT: &str = "m' * ||w||_2^2 = (1 + rho) * ||w||_
 struct BalanceObserver {
     lambda: f64,
     t_after: f64,
-    worst: f64,
+    worst: Worst,
     checked: u64,
 }
 
@@ -31,11 +32,7 @@ impl Observer for BalanceObserver {
     fn step(&mut self, _: &StepStats, after: &StepStats, _: &[f64]) {
         if after.t >= self.t_after && after.m_prime >= 1 {
             let e = (after.feature_benefit / (self.lambda * after.one_norm) - 1.0).abs();
-            self.worst = if e.is_nan() {
-                f64::NAN
-            } else {
-                self.worst.max(e)
-            };
+            self.worst.add(e);
             self.checked += 1;
         }
     }
@@ -48,7 +45,7 @@ impl Observer for BalanceObserver {
 struct EnergyObserver {
     lambda: f64,
     h: f64,
-    worst: f64,
+    worst: Worst,
     checked: u64,
 }
 
@@ -64,7 +61,7 @@ impl Observer for EnergyObserver {
         let n = before.m_prime as f64;
         let want = g * g * before.sq_norm - 2.0 * g * h * l * before.one_norm + n * h * h * l * l;
         let e = (after.sq_norm - want).abs() / after.sq_norm;
-        self.worst = self.worst.max(e);
+        self.worst.add(e);
         self.checked += 1;
     }
     fn wants_weights(&self, _: &StepStats, _: &StepStats) -> bool {
@@ -82,65 +79,65 @@ impl Observer for EnergyObserver {
 /// 0.72 lambda sqrt(m) = 2.3e-3` here. t >= 20 is ten relaxation times of the transient
 /// (rate 2). Identity tolerance 1e-12 relative: both sides are sums of `m'` rounded terms
 /// (pairwise, error ~ log2(m') eps) plus three rounded products.
-pub(crate) fn balance(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn balance(profile: Profile) -> Result<Claim, ExperimentError> {
     let mut runs: Vec<(String, InitialWeights, f64)> = vec![(
         "published run (m = 1e5, numpy seed 0)".into(),
-        InitialWeights::half_normal_numpy(0, 100_000, None).map_err(|e| e.to_string())?,
-        1e-5,
+        crate::published::initial_weights()?.clone(),
+        crate::published::LAMBDA,
     )];
     if profile == Profile::Full {
         runs.push(("m = 1e6, seed 5".into(), half_normal(1_000_000, 5)?, 1e-6));
         runs.push(("m = 1e7, seed 6".into(), half_normal(10_000_000, 6)?, 1e-7));
     }
-    let mut worst = 0.0_f64;
+    let mut worst = Worst::new();
     let mut parts = Vec::new();
     for (name, w0, lambda) in runs {
-        let cfg = ReducedConfig::new(lambda, 0.5).map_err(|e| e.to_string())?;
-        let mut sim = ReducedSim::new(cfg, w0).map_err(|e| e.to_string())?;
+        let cfg = ReducedConfig::new(lambda, 0.5)?;
+        let mut sim = ReducedSim::new(cfg, w0)?;
         let mut obs = BalanceObserver {
             lambda,
             t_after: 20.0,
-            worst: 0.0,
+            worst: Worst::new(),
             checked: 0,
         };
-        sim.run(&mut obs, || false).map_err(|e| e.to_string())?;
-        worst = worst.max(obs.worst);
+        sim.run(&mut obs, || false)?;
+        worst.add(obs.worst.get());
         parts.push(format!(
             "{name}: max |a/(lambda ||w||_1) - 1| = {:.2e} over {} steps",
-            obs.worst, obs.checked
+            obs.worst.get(),
+            obs.checked
         ));
     }
     let (m, lambda) = match profile {
         Profile::Fast => (10_000, 1e-4),
         Profile::Full => (100_000, 1e-5),
     };
-    let cfg = EulerConfig::new(lambda, 0.5, SumMode::Pairwise).map_err(|e| e.to_string())?;
-    let mut direct = EulerSim::new(cfg, half_normal(m, 4)?).map_err(|e| e.to_string())?;
+    let cfg = EulerConfig::new(lambda, 0.5, SumMode::Pairwise)?;
+    let mut direct = EulerSim::new(cfg, half_normal(m, 4)?)?;
     let mut energy = EnergyObserver {
         lambda,
         h: 0.5,
-        worst: 0.0,
+        worst: Worst::new(),
         checked: 0,
     };
-    direct
-        .run(&mut energy, || false)
-        .map_err(|e| e.to_string())?;
+    direct.run(&mut energy, || false)?;
     parts.push(format!(
         "energy identity (direct solver, pairwise sums, m = {m}): worst relative residual {:.1e} \
          over {} steps without a death",
-        energy.worst, energy.checked
+        energy.worst.get(),
+        energy.checked
     ));
     Ok(Claim::new(
         5,
         "balance",
         BALANCE_STATEMENT,
-        worst,
+        worst.get(),
         0.01,
         parts.join("; "),
     )
     .require(energy.checked > 0, "the energy identity was checked")
     .require(
-        energy.worst <= 1e-12,
+        energy.worst.get() <= 1e-12,
         "the energy identity holds to 1e-12 relative",
     ))
 }
@@ -149,7 +146,7 @@ pub(crate) fn balance(profile: Profile) -> Result<Claim, String> {
 /// factor's decomposition.
 struct IdentityObserver {
     prediction: SeedPrediction,
-    worst: f64,
+    worst: Worst,
     checked: u64,
     /// Ranges (min, max) over steps with m' >= 1000 of: m'_sim / m'_published, (1 + rho)/||w||^2
     /// and (||w||_1 / published ||w||_1)^2.
@@ -158,9 +155,15 @@ struct IdentityObserver {
     rest: (f64, f64),
 }
 
+/// Widens the range `r` to include `x`; a NaN makes the range NaN for good (`f64::min`/`max`
+/// would drop it), so that the side conditions on the range fail.
 fn widen(r: &mut (f64, f64), x: f64) {
-    r.0 = r.0.min(x);
-    r.1 = r.1.max(x);
+    if x.is_nan() || r.0.is_nan() || r.1.is_nan() {
+        *r = (f64::NAN, f64::NAN);
+    } else {
+        r.0 = r.0.min(x);
+        r.1 = r.1.max(x);
+    }
 }
 
 impl Observer for IdentityObserver {
@@ -178,7 +181,7 @@ impl Observer for IdentityObserver {
         let (one, sq) = (after.one_norm, after.sq_norm);
         let lhs = nf * sq;
         let e = (lhs - (1.0 + rho) * one * one).abs() / lhs;
-        self.worst = self.worst.max(e);
+        self.worst.add(e);
         self.checked += 1;
         if n >= 1000 {
             let (Ok(mp), Ok(op)) = (
@@ -207,29 +210,29 @@ impl Observer for IdentityObserver {
 /// exceed 1 with a few dozen survivors), so the range is taken over `m' >= 1000`; the detail shows it against the
 /// published prediction's total error factor, the rest being the error of the published
 /// `||w||_1(t)`.
-pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn identity(profile: Profile) -> Result<Claim, ExperimentError> {
     let (m, lambda) = match profile {
         Profile::Fast => (10_000, 1e-4),
         Profile::Full => (100_000, 1e-5),
     };
-    let cfg = EulerConfig::new(lambda, 0.5, SumMode::Pairwise).map_err(|e| e.to_string())?;
-    let mut sim = EulerSim::new(cfg, half_normal(m, 7)?).map_err(|e| e.to_string())?;
+    let cfg = EulerConfig::new(lambda, 0.5, SumMode::Pairwise)?;
+    let mut sim = EulerSim::new(cfg, half_normal(m, 7)?)?;
     let empty = (f64::INFINITY, f64::NEG_INFINITY);
     let mut obs = IdentityObserver {
-        prediction: SeedPrediction::new(m, lambda).map_err(|e| e.to_string())?,
-        worst: 0.0,
+        prediction: SeedPrediction::new(m, lambda)?,
+        worst: Worst::new(),
         checked: 0,
         factor: empty,
         explained: empty,
         rest: empty,
     };
-    sim.run(&mut obs, || false).map_err(|e| e.to_string())?;
+    sim.run(&mut obs, || false)?;
     let detail = format!(
         "m = {m}, lambda = {lambda:e}, {} steps: worst relative residual {:.1e}; at m' >= 1000 the \
          published m' is low by x{:.2}..x{:.2}, of which (1 + rho)/||w||^2 = x{:.3}..x{:.3} \
          and (||w||_1 / published ||w||_1)^2 = x{:.2}..x{:.2}",
         obs.checked,
-        obs.worst,
+        obs.worst.get(),
         obs.factor.0,
         obs.factor.1,
         obs.explained.0,
@@ -242,7 +245,7 @@ pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
         6,
         "m_prime_identity",
         IDENTITY_STATEMENT,
-        obs.worst,
+        obs.worst.get(),
         1e-12,
         detail,
     )
@@ -251,4 +254,56 @@ pub(crate) fn identity(profile: Profile) -> Result<Claim, String> {
         lo >= 1.5 && hi <= 2.05,
         "(1 + rho)/||w||^2 stays within [1.5, 2.05] while m' >= 1000",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(t: f64, feature_benefit: f64, one_norm: f64) -> StepStats {
+        StepStats {
+            step: 0,
+            t,
+            m_prime: 10,
+            one_norm,
+            sq_norm: 1.0 - feature_benefit,
+            w_max: 0.5,
+            w_min: 0.1,
+            relative_variance: 0.5,
+            gamma: 0.0,
+            feature_benefit,
+            total_squared_deviation: 0.0,
+        }
+    }
+
+    /// Claim 5 once combined its runs with `f64::max`, which drops a NaN: a run whose balance
+    /// was NaN at one step passed with the other steps' error. The NaN must reach the claim.
+    #[test]
+    fn a_nan_step_makes_the_balance_nan_whatever_follows() {
+        let mut obs = BalanceObserver {
+            lambda: 1e-3,
+            t_after: 0.0,
+            worst: Worst::new(),
+            checked: 0,
+        };
+        let good = stats(30.0, 1e-3, 1.0);
+        obs.step(&good, &good, &[]);
+        assert_eq!(obs.worst.get(), 0.0);
+        obs.step(&good, &stats(31.0, f64::NAN, 1.0), &[]);
+        obs.step(&good, &stats(32.0, 1e-3, 1.0), &[]);
+        assert!(obs.worst.get().is_nan());
+        let claim = Claim::new(5, "balance", BALANCE_STATEMENT, obs.worst.get(), 0.01, "");
+        assert!(!claim.pass, "a NaN measurement must fail the claim");
+    }
+
+    #[test]
+    fn a_nan_widens_a_range_to_nan() {
+        let mut r = (f64::INFINITY, f64::NEG_INFINITY);
+        widen(&mut r, 1.5);
+        widen(&mut r, 0.5);
+        assert_eq!(r, (0.5, 1.5));
+        widen(&mut r, f64::NAN);
+        widen(&mut r, 1.0);
+        assert!(r.0.is_nan() && r.1.is_nan());
+    }
 }

@@ -4,7 +4,8 @@ use sparsify_core::{InitialWeights, ReducedConfig, ReducedSim};
 use sparsify_theory::winner::relative_gap;
 
 use super::sim::half_normal;
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "The published gamma recursion gamma <- gamma (1 + lambda h / \
      w_max) tracks the exact relative gap (w0_0 - w0_1)/(w0_0 - theta) of the two largest \
@@ -14,24 +15,24 @@ pub(crate) const STATEMENT: &str = "The published gamma recursion gamma <- gamma
 /// exact gap at the run's own `theta = beta/alpha`, over every step while two or more survive.
 ///
 /// # Errors
-/// A solver or theory error, as text.
-pub fn gamma_error(w0: InitialWeights, lambda: f64, h: f64) -> Result<(f64, u64), String> {
+/// A solver or theory error.
+pub fn gamma_error(w0: InitialWeights, lambda: f64, h: f64) -> Result<(f64, u64), ExperimentError> {
     let (first, second) = (w0.as_slice()[0], w0.as_slice()[1]);
-    let cfg = ReducedConfig::new(lambda, h).map_err(|e| e.to_string())?;
-    let mut sim = ReducedSim::new(cfg, w0).map_err(|e| e.to_string())?;
-    let (mut worst, mut steps) = (0.0_f64, 0_u64);
+    let cfg = ReducedConfig::new(lambda, h)?;
+    let mut sim = ReducedSim::new(cfg, w0)?;
+    let (mut worst, mut steps) = (Worst::new(), 0_u64);
     loop {
-        sim.step().map_err(|e| e.to_string())?;
+        sim.step()?;
         if sim.m_prime() < 2 {
             break;
         }
         let (alpha, beta) = sim.alpha_beta();
-        let exact = relative_gap(first, second, beta / alpha).map_err(|e| e.to_string())?;
+        let exact = relative_gap(first, second, beta / alpha)?;
         let e = (sim.stats().gamma / exact - 1.0).abs();
-        worst = if e.is_nan() { f64::NAN } else { worst.max(e) };
+        worst.add(e);
         steps += 1;
     }
-    Ok((worst, steps))
+    Ok((worst.get(), steps))
 }
 
 /// Claim 9 on the published run (numpy seed 0, m = 1e5, lambda = 1e-5, h = 0.5); full adds
@@ -39,11 +40,11 @@ pub fn gamma_error(w0: InitialWeights, lambda: f64, h: f64) -> Result<(f64, u64)
 /// `d ln(gap)/dt = lambda / w_max` exactly (THEORY.md sections 2 and 6), so the recursion is
 /// that equation's Euler scheme; its error is a sum of per-step `O((lambda h / w_max)^2)` and
 /// `O(h a)` terms.
-pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let mut runs: Vec<(String, InitialWeights, f64)> = vec![(
         "published run (m = 1e5)".into(),
-        InitialWeights::half_normal_numpy(0, 100_000, None).map_err(|e| e.to_string())?,
-        1e-5,
+        crate::published::initial_weights()?.clone(),
+        crate::published::LAMBDA,
     )];
     if profile == Profile::Full {
         runs.push(("m = 1e6, seed 9".into(), half_normal(1_000_000, 9)?, 1e-6));
@@ -53,11 +54,11 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
             1e-7,
         ));
     }
-    let mut worst = 0.0_f64;
+    let mut worst = Worst::new();
     let mut parts = Vec::new();
     for (name, w0, lambda) in runs {
         let (e, steps) = gamma_error(w0, lambda, 0.5)?;
-        worst = worst.max(e);
+        worst.add(e);
         parts.push(format!(
             "{name}: worst relative error {e:.2e} over {steps} steps"
         ));
@@ -66,7 +67,7 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         9,
         "gamma_recursion",
         STATEMENT,
-        worst,
+        worst.get(),
         1e-3,
         parts.join("; "),
     ))

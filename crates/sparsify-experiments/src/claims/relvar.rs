@@ -6,7 +6,8 @@ use sparsify_core::{ReducedConfig, ReducedSim};
 use sparsify_theory::continuum::{relative_variance_at, tail_moments};
 
 use super::sim::{half_normal, log_counts, quantile};
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "The survivors' relative variance starts at pi/2 - 1 (within \
      sampling error for the given m) and rises towards 1 as they thin out, as the continuum \
@@ -57,13 +58,13 @@ fn z_at(m: usize, n: f64) -> f64 {
 /// `rel_var_range` bound, below the smooth continuum by about `3/n` (the discreteness of the
 /// top n weights: measured 0.003 at n = 1000, 0.03 at n = 100), so below n ~ 1000 the
 /// comparison would measure discreteness, not the claim.
-pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let start_plan: &[(usize, u64)] = match profile {
         Profile::Fast => &[(1_000, 32), (100_000, 4)],
         Profile::Full => &[(1_000, 200), (100_000, 50), (10_000_000, 4)],
     };
     let target = FRAC_PI_2 - 1.0;
-    let mut worst_z = 0.0_f64;
+    let mut worst_z = Worst::new();
     let mut seeds = 0;
     for &(m, count) in start_plan {
         let se = start_standard_error(m);
@@ -73,11 +74,7 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
             let mean = w.iter().sum::<f64>() / nf;
             let var = w.iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / nf;
             let z = (var / (mean * mean) - target) / se;
-            worst_z = if z.is_nan() {
-                f64::NAN
-            } else {
-                worst_z.max(z.abs())
-            };
+            worst_z.add(z.abs());
             seeds += 1;
         }
     }
@@ -87,13 +84,13 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         Profile::Full => 10_000_000,
     };
     let grid = log_counts(m / 2, 1000, 10);
-    let cfg = ReducedConfig::new(1.0 / m as f64, 0.5).map_err(|e| e.to_string())?;
-    let mut sim = ReducedSim::new(cfg, quantile(m)?).map_err(|e| e.to_string())?;
+    let cfg = ReducedConfig::new(1.0 / m as f64, 0.5)?;
+    let mut sim = ReducedSim::new(cfg, quantile(m)?)?;
     let mut rhos = Vec::with_capacity(grid.len() + 1);
     rhos.push((m, sim.stats().relative_variance));
     let mut next = 0;
     while next < grid.len() && !sim.is_done() {
-        sim.advance(u64::MAX).map_err(|e| e.to_string())?;
+        sim.advance(u64::MAX)?;
         let s = sim.stats();
         while next < grid.len() && s.m_prime <= grid[next] {
             rhos.push((grid[next], s.relative_variance));
@@ -101,12 +98,12 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         }
     }
     let increasing = rhos.windows(2).all(|p| p[1].1 >= p[0].1);
-    let mut worst_gap = 0.0_f64;
+    let mut worst_gap = Worst::new();
     for &(n, rho) in &rhos {
-        let cont = relative_variance_at(z_at(m, n as f64)).map_err(|e| e.to_string())?;
-        worst_gap = worst_gap.max((rho - cont).abs());
+        let cont = relative_variance_at(z_at(m, n as f64))?;
+        worst_gap.add((rho - cont).abs());
     }
-    let limit = relative_variance_at(30.0).map_err(|e| e.to_string())?;
+    let limit = relative_variance_at(30.0)?;
     let (first, last) = (
         rhos.first().copied().unwrap_or((0, f64::NAN)),
         rhos.last().copied().unwrap_or((0, f64::NAN)),
@@ -120,14 +117,14 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
         first.0,
         last.1,
         last.0,
-        worst_gap,
+        worst_gap.get(),
         limit
     );
     Ok(Claim::new(
         7,
         "relative_variance_limits",
         STATEMENT,
-        worst_z,
+        worst_z.get(),
         4.0,
         detail,
     )
@@ -137,7 +134,7 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
     )
     .require(increasing, "rho increases as m' falls")
     .require(
-        worst_gap <= 0.005,
+        worst_gap.get() <= 0.005,
         "rho within 0.005 of the continuum for m' >= 1000",
     )
     .require(limit > 0.99, "the continuum's rho tends to 1"))

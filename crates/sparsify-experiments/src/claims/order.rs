@@ -3,7 +3,8 @@
 use sparsify_theory::published::rel_var_range;
 
 use super::sim::{NaiveEuler, half_normal};
-use super::{Claim, Profile};
+use super::{Claim, Profile, Worst};
+use crate::ExperimentError;
 
 pub(crate) const STATEMENT: &str = "Order is preserved (the survivors are always the m' largest \
      initial weights, in their initial order) and the survivors' relative variance stays \
@@ -22,12 +23,12 @@ pub(crate) const STATEMENT: &str = "Order is preserved (the survivors are always
 /// floating point (the bounds with the published `S2/n - mean^2`, which loses up to ~m eps
 /// ~ 1e-12 at m = 1e4), so a value on a bound may exceed it by rounding, never by 1e-9.
 /// Side conditions: no step breaks (a) or (b) (order within 4 ulps of the largest weight).
-pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
+pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let plan: &[(usize, u64)] = match profile {
         Profile::Fast => &[(1_000, 4), (10_000, 1)],
         Profile::Full => &[(1_000, 50), (10_000, 10), (100_000, 2)],
     };
-    let mut worst = f64::NEG_INFINITY;
+    let mut worst = Worst::new();
     let (mut steps, mut order_breaks, mut prefix_breaks) = (0_u64, 0_u64, 0_u64);
     for &(m, seeds) in plan {
         for seed in 0..seeds {
@@ -52,7 +53,8 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
                 let var = alive.iter().map(|&(_, w)| (w - mean).powi(2)).sum::<f64>() / nf;
                 let rho = var / (mean * mean);
                 let (low, high) = (bounds.low[n - 1], bounds.high[n - 1]);
-                worst = worst.max((rho - high) / high).max((low - rho) / low);
+                worst.add((rho - high) / high);
+                worst.add((low - rho) / low);
             }
         }
     }
@@ -64,13 +66,13 @@ pub(crate) fn run(profile: Profile) -> Result<Claim, String> {
             .map(|(m, s)| format!("{s} at m = {m}"))
             .collect::<Vec<_>>()
             .join(", "),
-        worst
+        worst.get()
     );
     Ok(Claim::new(
         2,
         "order_and_relative_variance_bounds",
         STATEMENT,
-        worst,
+        worst.get(),
         1e-9,
         detail,
     )

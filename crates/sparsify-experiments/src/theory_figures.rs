@@ -11,7 +11,7 @@
 //!   survivor, closed form) for m = 1e3 .. 1e6, as empirical CDFs.
 //!
 //! Assembly only: the numbers come from `sparsify-core` (simulation), `sparsify-theory`
-//! (predictions) and [`crate::verify`] (the Monte Carlo); `sparsify-plot` draws them.
+//! (predictions) and [`crate::claims`] (the Monte Carlo); `sparsify-plot` draws them.
 
 use std::path::Path;
 
@@ -22,7 +22,8 @@ use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, deat
 use sparsify_theory::published::SeedPrediction;
 use sparsify_theory::slow_manifold::SlowManifold;
 
-use crate::verify::{self, Profile, Reference};
+use crate::ExperimentError;
+use crate::claims::{self, Profile, Reference};
 
 /// Orange of matplotlib's tab10 (`tab:orange`).
 const ORANGE: Rgb = Rgb(255, 127, 14);
@@ -59,20 +60,17 @@ impl TheoryFigure {
     }
 }
 
-/// The published run's parameters.
-const M: usize = 100_000;
-const LAMBDA: f64 = 1e-5;
-const H: f64 = 0.5;
+use crate::published::{H, LAMBDA};
 
 /// All three figures (about 4 s on two cores, most of it the Monte Carlo at m = 1e6).
 ///
 /// # Errors
-/// A solver or theory error, as text.
-pub fn all() -> Result<Vec<TheoryFigure>, String> {
-    let w0 = InitialWeights::half_normal_numpy(0, M, None).map_err(|e| e.to_string())?;
+/// A solver or theory error.
+pub fn all() -> Result<Vec<TheoryFigure>, ExperimentError> {
+    let w0 = crate::published::initial_weights()?;
     Ok(vec![
-        theory_vs_simulation(&w0)?,
-        death_time_figure(&w0)?,
+        theory_vs_simulation(w0)?,
+        death_time_figure(w0)?,
         time_to_one_neuron(Profile::Full)?,
     ])
 }
@@ -80,14 +78,13 @@ pub fn all() -> Result<Vec<TheoryFigure>, String> {
 /// `theory_vs_simulation` for the weights `w0` of the published run's parameters.
 ///
 /// # Errors
-/// A solver or theory error, as text.
-pub fn theory_vs_simulation(w0: &InitialWeights) -> Result<TheoryFigure, String> {
+/// A solver or theory error.
+pub fn theory_vs_simulation(w0: &InitialWeights) -> Result<TheoryFigure, ExperimentError> {
     let m = w0.len();
-    let cfg = ReducedConfig::new(LAMBDA, H).map_err(|e| e.to_string())?;
-    let mut sim = ReducedSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
+    let cfg = ReducedConfig::new(LAMBDA, H)?;
+    let mut sim = ReducedSim::new(cfg, w0.clone())?;
     let mut rec = Recorder::new(RecordConfig::checkpoints_and_deaths());
-    sim.run_recorded(&mut rec, || false)
-        .map_err(|e| e.to_string())?;
+    sim.run_recorded(&mut rec, || false)?;
     // Checkpoints from t = 1 on (log axis), while more than one survives.
     let points: Vec<_> = rec
         .checkpoints
@@ -100,20 +97,17 @@ pub fn theory_vs_simulation(w0: &InitialWeights) -> Result<TheoryFigure, String>
         Order::FirstOrder,
         Discretisation::Euler { h: H },
         true,
-    )
-    .map_err(|e| e.to_string())?;
-    let continuum = HalfNormalContinuum::published(m).map_err(|e| e.to_string())?;
-    let curve = SlowManifold::new(continuum, pred_cfg)
-        .and_then(|s| s.curve(&times))
-        .map_err(|e| e.to_string())?;
+    )?;
+    let continuum = HalfNormalContinuum::published(m)?;
+    let curve = SlowManifold::new(continuum, pred_cfg).and_then(|s| s.curve(&times))?;
     // The closed form's m'(t): the number of coordinates whose predicted death is after t.
-    let dt = death_times(w0.as_slice(), &pred_cfg).map_err(|e| e.to_string())?;
+    let dt = death_times(w0.as_slice(), &pred_cfg)?;
     let deaths = dt.as_slice(); // non-increasing: deaths[n-1] is the first time with m' <= n
     let closed_count = |t: f64| -> f64 {
         // m'(t) = 1 + #{n in 1..m : deaths[n-1] > t}; deaths is non-increasing in n.
         1.0 + deaths.partition_point(|&d| d > t) as f64
     };
-    let seed = SeedPrediction::new(m, LAMBDA).map_err(|e| e.to_string())?;
+    let seed = SeedPrediction::new(m, LAMBDA)?;
 
     let sim_m: Vec<(f64, f64)> = points.iter().map(|c| (c.t, c.m_prime as f64)).collect();
     let sim_w1: Vec<(f64, f64)> = points.iter().map(|c| (c.t, c.one_norm)).collect();
@@ -178,24 +172,20 @@ pub fn theory_vs_simulation(w0: &InitialWeights) -> Result<TheoryFigure, String>
 /// `death_times`: predicted against simulated (published Euler run) death times.
 ///
 /// # Errors
-/// A solver or theory error, as text.
-pub fn death_time_figure(w0: &InitialWeights) -> Result<TheoryFigure, String> {
+/// A solver or theory error.
+pub fn death_time_figure(w0: &InitialWeights) -> Result<TheoryFigure, ExperimentError> {
     let m = w0.len();
-    let sim = verify::simulated_first_times(w0, LAMBDA, Reference::Euler { h: H })?;
-    let leading = verify::predicted_first_times(w0, LAMBDA, Order::Leading)?;
+    let sim = claims::simulated_first_times(w0, LAMBDA, Reference::Euler { h: H })?;
+    let leading = claims::predicted_first_times(w0, LAMBDA, Order::Leading)?;
     let cfg = PredictionConfig::new(
         LAMBDA,
         Order::FirstOrder,
         Discretisation::Euler { h: H },
         true,
-    )
-    .map_err(|e| e.to_string())?;
-    let corrected = death_times(w0.as_slice(), &cfg)
-        .map_err(|e| e.to_string())?
-        .as_slice()
-        .to_vec();
+    )?;
+    let corrected = death_times(w0.as_slice(), &cfg)?.as_slice().to_vec();
     // Every coordinate would be 5e4 points per line; 80 per decade of n shows the same curves.
-    let mut ns: Vec<usize> = verify::log_counts(m / 2, 1, 80);
+    let mut ns: Vec<usize> = claims::log_counts(m / 2, 1, 80);
     ns.sort_unstable();
     let pairs = |pred: &[f64]| -> Vec<(f64, f64)> {
         ns.iter().rev().map(|&n| (sim[n], pred[n - 1])).collect()
@@ -254,11 +244,11 @@ pub fn death_time_figure(w0: &InitialWeights) -> Result<TheoryFigure, String> {
 }
 
 /// `time_to_one_neuron`: empirical CDFs of `lambda T` over seeds, one per m of
-/// [`verify::monte_carlo_plan`] for `profile`.
+/// [`claims::monte_carlo_plan`] for `profile`.
 ///
 /// # Errors
-/// A theory error, as text.
-pub fn time_to_one_neuron(profile: Profile) -> Result<TheoryFigure, String> {
+/// A theory error.
+pub fn time_to_one_neuron(profile: Profile) -> Result<TheoryFigure, ExperimentError> {
     let colours = [Rgb::TAB_BLUE, ORANGE, GREEN, RED, PURPLE];
     let mut figure = Figure::new(
         "Time to a single neuron over seeds",
@@ -268,10 +258,10 @@ pub fn time_to_one_neuron(profile: Profile) -> Result<TheoryFigure, String> {
     )
     .caption("half-normal w0, σ = 0.9/√m; empirical CDF over seeds; median marked")
     .legend(LegendPos::LowerRight);
-    for (&(m, seeds), &colour) in verify::monte_carlo_plan(profile).iter().zip(&colours) {
-        let mut samples = verify::lambda_t_samples(m, 0..seeds)?;
+    for (&(m, seeds), &colour) in claims::monte_carlo_plan(profile).iter().zip(&colours) {
+        let mut samples = claims::lambda_t_samples(m, 0..seeds)?;
         samples.sort_by(f64::total_cmp);
-        let s = verify::lambda_t_summary(m, &samples);
+        let s = claims::lambda_t_summary(m, &samples);
         let n = samples.len() as f64;
         let cdf: Vec<(f64, f64)> = samples
             .iter()

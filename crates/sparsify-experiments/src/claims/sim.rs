@@ -1,6 +1,7 @@
 //! Simulations shared by the claims: initial weights by seed, first-passage times of `m'` from
 //! the Euler and adaptive solvers, and a naive Euler oracle that tracks identities.
 
+use crate::ExperimentError;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use sparsify_core::adaptive::solve_reduced;
@@ -10,18 +11,21 @@ use sparsify_core::{AdaptiveConfig, InitialWeights, ReducedConfig, ReducedSim};
 /// Half-normal initial weights (`sigma = 0.9/sqrt(m)`) from `Pcg64::seed_from_u64(seed)`; from
 /// m = 1e6 on, the parallel chunked stream of `half_normal_parallel` (a different stream of
 /// the same distribution, fast at scale).
-pub(crate) fn half_normal(m: usize, seed: u64) -> Result<InitialWeights, String> {
+pub(crate) fn half_normal(m: usize, seed: u64) -> Result<InitialWeights, ExperimentError> {
     if m >= 1_000_000 {
-        InitialWeights::half_normal_parallel(seed, m, None)
+        Ok(InitialWeights::half_normal_parallel(seed, m, None)?)
     } else {
-        InitialWeights::half_normal(&mut Pcg64::seed_from_u64(seed), m, None)
+        Ok(InitialWeights::half_normal(
+            &mut Pcg64::seed_from_u64(seed),
+            m,
+            None,
+        )?)
     }
-    .map_err(|e| e.to_string())
 }
 
 /// The deterministic quantile initialisation with `sigma = 0.9/sqrt(m)`.
-pub(crate) fn quantile(m: usize) -> Result<InitialWeights, String> {
-    InitialWeights::quantile(m, None).map_err(|e| e.to_string())
+pub(crate) fn quantile(m: usize) -> Result<InitialWeights, ExperimentError> {
+    Ok(InitialWeights::quantile(m, None)?)
 }
 
 /// `first[n]` = the first time at which `m' <= n`, `n = 0..=m` (`first[m] = 0`; NaN where the
@@ -35,16 +39,16 @@ pub(crate) fn euler_first_times(
     w0: &InitialWeights,
     lambda: f64,
     h: f64,
-) -> Result<FirstTimes, String> {
+) -> Result<FirstTimes, ExperimentError> {
     let m = w0.len();
-    let cfg = ReducedConfig::new(lambda, h).map_err(|e| e.to_string())?;
-    let mut sim = ReducedSim::new(cfg, w0.clone()).map_err(|e| e.to_string())?;
+    let cfg = ReducedConfig::new(lambda, h)?;
+    let mut sim = ReducedSim::new(cfg, w0.clone())?;
     let mut first = vec![f64::NAN; m + 1];
     first[m] = 0.0;
     let mut lowest = m;
     while !sim.is_done() {
         // `advance` stops right after a step that changed m'.
-        sim.advance(u64::MAX).map_err(|e| e.to_string())?;
+        sim.advance(u64::MAX)?;
         let s = sim.stats();
         while lowest > s.m_prime {
             lowest -= 1;
@@ -61,11 +65,11 @@ pub(crate) fn adaptive_first_times(
     w0: &InitialWeights,
     lambda: f64,
     rtol: f64,
-) -> Result<FirstTimes, String> {
+) -> Result<FirstTimes, ExperimentError> {
     let m = w0.len();
-    let l1 = L1::new(lambda).map_err(|e| e.to_string())?;
-    let cfg = AdaptiveConfig::new(rtol, rtol * 1e-4, None).map_err(|e| e.to_string())?;
-    let s = solve_reduced(&l1, &cfg, w0.clone(), &[]).map_err(|e| e.to_string())?;
+    let l1 = L1::new(lambda)?;
+    let cfg = AdaptiveConfig::new(rtol, rtol * 1e-4, None)?;
+    let s = solve_reduced(&l1, &cfg, w0.clone(), &[])?;
     let mut first = vec![f64::NAN; m + 1];
     first[m] = 0.0;
     let mut lowest = m;

@@ -1,0 +1,72 @@
+//! The one error type of this crate.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use sparsify_core::CoreError;
+use sparsify_plot::PlotError;
+use sparsify_theory::TheoryError;
+
+/// Everything an experiment can fail on: a simulation, a prediction, a figure, or a file.
+/// Each variant keeps the library error it wraps, so a caller can still match on it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// A simulation in `sparsify-core` refused its input or failed.
+    Core(CoreError),
+    /// A closed form in `sparsify-theory` refused its input or failed.
+    Theory(TheoryError),
+    /// Drawing a figure failed.
+    Plot(PlotError),
+    /// Reading or writing a file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// An experiment's own consistency check failed (the message says which).
+    Inconsistent(String),
+}
+
+impl fmt::Display for ExperimentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExperimentError::Core(e) => write!(f, "simulation: {e}"),
+            ExperimentError::Theory(e) => write!(f, "prediction: {e}"),
+            ExperimentError::Plot(e) => write!(f, "figure: {e}"),
+            ExperimentError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            ExperimentError::Inconsistent(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for ExperimentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExperimentError::Core(e) => Some(e),
+            ExperimentError::Theory(e) => Some(e),
+            ExperimentError::Plot(e) => Some(e),
+            ExperimentError::Io { source, .. } => Some(source),
+            ExperimentError::Inconsistent(_) => None,
+        }
+    }
+}
+
+impl From<CoreError> for ExperimentError {
+    fn from(e: CoreError) -> Self {
+        ExperimentError::Core(e)
+    }
+}
+
+impl From<TheoryError> for ExperimentError {
+    fn from(e: TheoryError) -> Self {
+        ExperimentError::Theory(e)
+    }
+}
+
+impl From<PlotError> for ExperimentError {
+    fn from(e: PlotError) -> Self {
+        ExperimentError::Plot(e)
+    }
+}

@@ -121,7 +121,7 @@ fn l1_l2_with_mu_0_is_exactly_the_l1_run() {
     for method in ["direct", "reduced"] {
         let args = [
             &SMALL[..],
-            &["--method", method, "--dynamics", "l1-l2", "--mu", "0"],
+            &["--method", method, "--dynamics", "l1-l2", "--param", "mu=0"],
         ]
         .concat();
         let dir = run_all_outputs(&args);
@@ -144,11 +144,11 @@ fn lp_runs_end_to_end_with_direct_and_adaptive() {
         "quantile",
         "--dynamics",
         "lp",
-        "--p",
-        "0.5",
+        "--param",
+        "p=0.5",
     ];
     let mut end_times = Vec::new();
-    for (method, solver) in [("direct", "DynamicsEuler"), ("adaptive", "solve_full")] {
+    for (method, solver) in [("direct", "DynamicsEuler"), ("adaptive", "adaptive_full")] {
         let dir = run_all_outputs(&[&base[..], &["--method", method]].concat());
         let s = read_json(&dir.path().join("s.json"));
         assert_eq!(s["parameters"]["method"], method);
@@ -170,33 +170,43 @@ fn lp_runs_end_to_end_with_direct_and_adaptive() {
 fn invalid_solver_combinations_are_one_line_errors_and_write_nothing() {
     let cases: &[(&[&str], &[&str])] = &[
         (
-            &["--method", "reduced", "--dynamics", "lp", "--p", "0.5"],
+            &[
+                "--method",
+                "reduced",
+                "--dynamics",
+                "lp",
+                "--param",
+                "p=0.5",
+            ],
             &["--method reduced", "--dynamics lp", "affine"],
         ),
         (
             &["--dynamics", "lp"],
-            &["--dynamics lp", "--p", "0 < p < 1"],
+            &["--dynamics lp", "--param p=VALUE", "0 < p < 1"],
         ),
         (
             &["--dynamics", "l1-l2"],
-            &["--dynamics l1-l2", "--mu", ">= 0"],
-        ),
-        (&["--mu", "0.1"], &["--mu 0.1", "l1-l2"]),
-        (
-            &["--dynamics", "l1-l2", "--mu", "0", "--p", "0.5"],
-            &["--p 0.5", "lp"],
+            &["--dynamics l1-l2", "--param mu=VALUE", ">= 0"],
         ),
         (
-            &["--dynamics", "lp", "--p", "0.5", "--mu", "1"],
-            &["--mu 1"],
+            &["--param", "mu=0.1"],
+            &["--param mu", "--dynamics l1", "takes none"],
         ),
         (
-            &["--dynamics", "lp", "--p", "1.5"],
-            &["--p", "1.5", "0 < p < 1"],
+            &["--dynamics", "l1-l2", "--param", "mu=0", "--param", "p=0.5"],
+            &["--param p", "l1-l2", "--param mu=VALUE"],
         ),
         (
-            &["--dynamics", "l1-l2", "--mu", "-1"],
-            &["--mu", "-1", ">= 0"],
+            &["--dynamics", "lp", "--param", "p=0.5", "--param", "mu=1"],
+            &["--param mu", "--dynamics lp"],
+        ),
+        (
+            &["--dynamics", "lp", "--param", "p=1.5"],
+            &["--param p=1.5", "0 < p < 1"],
+        ),
+        (
+            &["--dynamics", "l1-l2", "--param", "mu=-1"],
+            &["--param mu=-1", ">= 0"],
         ),
         (
             &["--dynamics", "l2"],
@@ -257,8 +267,8 @@ fn summaries_name_the_method_dynamics_tolerances_and_solver_work() {
         "1e-3",
         "--dynamics",
         "l1-l2",
-        "--mu",
-        "0.05",
+        "--param",
+        "mu=0.05",
     ];
     let direct = run_all_outputs(&args);
     let reduced = run_all_outputs(&[&args[..], &["--method", "reduced"]].concat());
@@ -274,7 +284,7 @@ fn summaries_name_the_method_dynamics_tolerances_and_solver_work() {
     for (json, method, solver) in [
         (&d, "direct", "DynamicsEuler"),
         (&r, "reduced", "ReducedSim"),
-        (&a, "adaptive", "solve_reduced"),
+        (&a, "adaptive", "adaptive_reduced"),
     ] {
         let p = &json["parameters"];
         assert_eq!(p["method"], method);
@@ -381,8 +391,11 @@ fn help_teaches_the_solver_flags() {
         "[default: direct]",
         "--dynamics",
         "[default: l1]",
-        "--mu",
-        "--p",
+        "--param",
+        "NAME=VALUE",
+        "p=VALUE: the exponent of the penalty, a number with 0 < p < 1 (required)",
+        "methods: direct, adaptive",
+        "--max-steps",
         "--rtol",
         "[default: 1e-8]",
         "--atol",
@@ -391,8 +404,8 @@ fn help_teaches_the_solver_flags() {
         "--method direct only",
         "--method reduced --deaths",
         "--method adaptive --rtol 1e-10",
-        "--dynamics l1-l2 --mu 0.05",
-        "--dynamics lp --p 0.5",
+        "--dynamics l1-l2 --param mu=0.05",
+        "--dynamics lp --param p=0.5",
         "--m 1e8 --method reduced --parallel-init",
         "empty step",
     ] {

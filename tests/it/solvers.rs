@@ -2,15 +2,26 @@
 //! reference runs and closed forms.
 
 use rand::SeedableRng;
-use sparsify_core::adaptive::{solve_full, solve_reduced};
-use sparsify_core::dynamics::{L1, Lp};
+use sparsify_core::dynamics::{Dynamics, L1, Lp, Opaque};
 use sparsify_core::{
-    AdaptiveConfig, AdaptiveStop, EulerConfig, EulerSim, InitialWeights, InterpolatedDeaths,
-    RecordConfig, Recorder, ReducedConfig, ReducedSim, Stepper, SumMode,
+    AdaptiveConfig, EulerConfig, EulerSim, InitialWeights, InterpolatedDeaths, RecordConfig,
+    Recorder, ReducedConfig, ReducedSim, Solution, Solver, Stepper, StopReason, SumMode,
 };
 
 use crate::common::{CHECKPOINT_SCALARS, PREFIXES, meta, ref_checkpoints, ref_deaths, scalars, w0};
 use sparsify_experiments::claims::{Worst, worst};
+
+/// The adaptive solver on `d` (the reduced flow for an affine variant; wrap it in `Opaque` for
+/// the whole-vector flow), reporting the state at `times`.
+fn adaptive(
+    d: &dyn Dynamics,
+    cfg: &AdaptiveConfig,
+    w0: InitialWeights,
+    times: &[f64],
+) -> Result<Solution, sparsify_core::CoreError> {
+    let solver = Solver::adaptive(*cfg).with_output_times(times)?;
+    sparsify_core::solve(d, &solver, w0, &mut (), |_| false)
+}
 
 /// The reduced solver reproduces every death event (step and m') of the direct solver on every
 /// reference fixture (the direct solver reproduces the fixtures bit for bit, tests/it/reference.rs,
@@ -65,9 +76,9 @@ fn adaptive_death_times_match_euler_within_its_step_shift() {
     for prefix in PREFIXES {
         let (m, lambda, h) = meta(prefix);
         let w = InitialWeights::from_values(w0(prefix), false).expect("fixture weights");
-        let cfg = AdaptiveConfig::new(1e-8, 1e-12, None).expect("valid");
-        let s = solve_reduced(&L1::new(lambda).expect("valid"), &cfg, w, &[]).expect("runs");
-        assert_eq!(s.stop, AdaptiveStop::OneLeft);
+        let cfg = AdaptiveConfig::new(1e-8, 1e-12).expect("valid");
+        let s = adaptive(&L1::new(lambda).expect("valid"), &cfg, w, &[]).expect("runs");
+        assert_eq!(s.stop, StopReason::OneLeft);
         assert_eq!(
             s.counts.events as usize,
             m - 1,
@@ -99,9 +110,8 @@ fn adaptive_death_times_match_euler_within_its_step_shift() {
 fn euler_converges_to_the_flow_at_order_one() {
     let w0 = InitialWeights::quantile(200, None).expect("valid");
     let lambda = 2e-3;
-    let cfg = AdaptiveConfig::new(1e-12, 1e-15, None).expect("valid");
-    let flow =
-        solve_reduced(&L1::new(lambda).expect("valid"), &cfg, w0.clone(), &[]).expect("runs");
+    let cfg = AdaptiveConfig::new(1e-12, 1e-15).expect("valid");
+    let flow = adaptive(&L1::new(lambda).expect("valid"), &cfg, w0.clone(), &[]).expect("runs");
     let exact = |m_prime: usize| {
         flow.deaths
             .iter()
@@ -137,11 +147,11 @@ fn full_vector_and_reduced_adaptive_agree() {
     let prefix = "tiny_quantile_m1e3_l1e-3";
     let (_, lambda, _) = meta(prefix);
     let w = InitialWeights::from_values(w0(prefix), false).expect("fixture weights");
-    let cfg = AdaptiveConfig::new(1e-10, 1e-13, None).expect("valid");
+    let cfg = AdaptiveConfig::new(1e-10, 1e-13).expect("valid");
     let l1 = L1::new(lambda).expect("valid");
     let times = [0.5, 10.0, 100.0, 1000.0];
-    let a = solve_reduced(&l1, &cfg, w.clone(), &times).expect("runs");
-    let b = solve_full(&l1, &cfg, w, &times).expect("runs");
+    let a = adaptive(&l1, &cfg, w.clone(), &times).expect("runs");
+    let b = adaptive(&Opaque(l1), &cfg, w, &times).expect("runs");
     assert_eq!(a.deaths.len(), b.deaths.len());
     let mut diff = Worst::new();
     for (x, y) in a.deaths.iter().zip(&b.deaths) {
@@ -219,9 +229,9 @@ fn reduced_matches_direct_pairwise_at_ten_million() {
 fn lp_euler_converges_to_the_adaptive_flow() {
     let w0 = InitialWeights::quantile(100, None).expect("valid");
     let lp = Lp::new(1e-3, 0.5).expect("valid");
-    let cfg = AdaptiveConfig::new(1e-10, 1e-14, None).expect("valid");
-    let flow = solve_full(&lp, &cfg, w0.clone(), &[]).expect("runs");
-    assert_eq!(flow.stop, AdaptiveStop::OneLeft);
+    let cfg = AdaptiveConfig::new(1e-10, 1e-14).expect("valid");
+    let flow = adaptive(&lp, &cfg, w0.clone(), &[]).expect("runs");
+    assert_eq!(flow.stop, StopReason::OneLeft);
     let mut errors = Vec::new();
     for h in [0.2, 0.1, 0.05] {
         let mut sim =

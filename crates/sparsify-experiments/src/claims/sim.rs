@@ -4,9 +4,8 @@
 use crate::ExperimentError;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use sparsify_core::adaptive::solve_reduced;
 use sparsify_core::dynamics::L1;
-use sparsify_core::{AdaptiveConfig, InitialWeights, ReducedConfig, ReducedSim};
+use sparsify_core::{AdaptiveConfig, InitialWeights, ReducedConfig, ReducedSim, Solver, solve};
 
 /// Half-normal initial weights (`sigma = 0.9/sqrt(m)`) from `Pcg64::seed_from_u64(seed)`; from
 /// m = 1e6 on, the parallel chunked stream of `half_normal_parallel` (a different stream of
@@ -68,8 +67,8 @@ pub(crate) fn adaptive_first_times(
 ) -> Result<FirstTimes, ExperimentError> {
     let m = w0.len();
     let l1 = L1::new(lambda)?;
-    let cfg = AdaptiveConfig::new(rtol, rtol * 1e-4, None)?;
-    let s = solve_reduced(&l1, &cfg, w0.clone(), &[])?;
+    let solver = Solver::adaptive(AdaptiveConfig::new(rtol, rtol * 1e-4)?);
+    let s = solve(&l1, &solver, w0.clone(), &mut (), |_| false)?;
     let mut first = vec![f64::NAN; m + 1];
     first[m] = 0.0;
     let mut lowest = m;

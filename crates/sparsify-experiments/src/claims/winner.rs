@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
-use sparsify_core::adaptive::solve_reduced;
 use sparsify_core::dynamics::L1;
-use sparsify_core::{AdaptiveConfig, AdaptiveStop, ReducedConfig, ReducedSim, Stepper, StopReason};
+use sparsify_core::{
+    AdaptiveConfig, ReducedConfig, ReducedSim, Solver, Stepper, StopReason, solve,
+};
 use sparsify_theory::winner::final_weight_first_order;
 
 use super::sim::{NaiveEuler, argmax, half_normal};
@@ -169,9 +170,9 @@ fn final_weights(m: usize, lambda: f64) -> Result<(f64, f64), ExperimentError> {
         )));
     }
     let l1 = L1::new(lambda)?;
-    let acfg = AdaptiveConfig::new(1e-13, 1e-16, None)?;
-    let flow = solve_reduced(&l1, &acfg, w0, &[])?;
-    if flow.stop != AdaptiveStop::OneLeft {
+    let solver = Solver::adaptive(AdaptiveConfig::new(1e-13, 1e-16)?);
+    let flow = solve(&l1, &solver, w0, &mut (), |_| false)?;
+    if flow.stop != StopReason::OneLeft {
         return Err(ExperimentError::Inconsistent(format!(
             "adaptive run ended with {}",
             flow.stop.name()

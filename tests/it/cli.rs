@@ -694,7 +694,8 @@ fn ctrl_c_stops_the_binary_with_code_130_and_complete_outputs() {
     use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    // lambda = 1e-12 needs far more steps than this test waits for.
+    // lambda = 1e-12 needs far more steps than this test waits for (about 8e12: above the
+    // default step budget, which --max-steps lifts).
     let mut child = Command::new(sparsify_bin())
         .args([
             "run",
@@ -702,6 +703,8 @@ fn ctrl_c_stops_the_binary_with_code_130_and_complete_outputs() {
             "1e5",
             "--lambda",
             "1e-12",
+            "--max-steps",
+            "1e15",
             "--trajectory",
             "t.csv",
             "--summary",

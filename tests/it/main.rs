@@ -2,6 +2,7 @@
 
 mod cli;
 mod cli_solvers;
+mod cli_stalls;
 mod common;
 mod figures;
 mod plot_render;

@@ -14,8 +14,9 @@
 //! with [`StopReason::Stalled`] once its survivors are a fixed point of one step or of two (a
 //! rounding cycle) of the solver's own arithmetic: then nothing changes, ever. The check is
 //! O(1) per step (the largest and smallest survivor moved by at most [`STALL_ULPS`] ulps and
-//! `m'` did not change), confirmed by comparing the survivors with a copy taken one or two
-//! steps earlier. The adaptive solver stops when tied survivors sit at the flow's fixed point to
+//! `m'` did not change), confirmed by comparing the solver's state ([`Stepper::state`]: the
+//! survivors, or the reduced solver's `(alpha, d, m')`) with a copy taken one or two steps
+//! earlier. The adaptive solver stops when tied survivors sit at the flow's fixed point to
 //! within its tolerances (see [`crate::adaptive`]).
 //!
 //! # References
@@ -148,6 +149,11 @@ pub trait Stepper {
     fn current_weights(&mut self) -> &[f64];
     /// The work done so far.
     fn counts(&self) -> SolverCounts;
+    /// The values that determine every later step (by default the survivors): a run whose
+    /// state is the same after one or two steps has stalled (see the module docs).
+    fn state(&mut self) -> &[f64] {
+        self.current_weights()
+    }
     /// Steps until one survivor is left (or none, or the run stalls), or until `should_stop()`
     /// returns true (checked before every step). The observer sees the initial state, then
     /// every step; it gets the weights only where [`Observer::wants_weights`] says so (an empty
@@ -277,13 +283,13 @@ pub(crate) fn drive<S: Stepper + ?Sized>(
         }
         match &probe {
             Some((k, w)) if after.step - k <= 2 => {
-                if sim.current_weights() == w.as_slice() {
+                if sim.state() == w.as_slice() {
                     break StopReason::Stalled {
                         m_prime: after.m_prime,
                     };
                 }
             }
-            _ => probe = Some((after.step, sim.current_weights().to_vec())),
+            _ => probe = Some((after.step, sim.state().to_vec())),
         }
     };
     while next < times.len() && times[next] <= before.t {

@@ -123,6 +123,8 @@ pub struct ReducedSim {
     events: u64,
     /// Materialised weights, for observers that ask for them.
     buf: Vec<f64>,
+    /// The state that determines every later step, for [`Stepper::state`].
+    key: [f64; 3],
 }
 
 impl ReducedSim {
@@ -161,6 +163,7 @@ impl ReducedSim {
             one_minus_mu: 1.0 - cfg.mu,
             events: 0,
             buf: Vec::new(),
+            key: [0.0; 3],
         };
         sim.sq_norm = sim.compute_sq_norm();
         crate::init::check_sq_norm(sim.sq_norm)?;
@@ -419,6 +422,13 @@ impl Stepper for ReducedSim {
     }
     fn counts(&self) -> SolverCounts {
         ReducedSim::counts(self)
+    }
+    /// `(alpha, d, m')`; once the survivors are tied in `w0` (`E1 = E2 = 0` exactly), `alpha`
+    /// multiplies only zeros and the state is `(d, m')`.
+    fn state(&mut self) -> &[f64] {
+        let tied = self.n >= 1 && self.table.w0()[0] == self.mo.pivot;
+        self.key = [self.d, self.n as f64, if tied { 0.0 } else { self.alpha }];
+        &self.key
     }
 }
 

@@ -55,32 +55,45 @@ proptest! {
         std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(64)
     ))]
 
-    /// m' never increases; the survivors keep their order and are always the largest initial
-    /// weights; the last one is argmax w0; and the solver's weights are the oracle's, bitwise.
+    /// m' never increases; the solver's survivors keep their order and are always the images
+    /// of the largest initial weights under one affine map (THEORY §2), so the last one is
+    /// argmax w0; and the solver's weights are the oracle's, bitwise. Every property is checked
+    /// on the solver's own output, not on the oracle's bookkeeping.
     #[test]
     fn survivors_are_the_largest_initial_weights((w0, lambda, h) in problem()) {
         let history = oracle(&w0, lambda, h);
         let cfg = EulerConfig::new(lambda, h, SumMode::Sequential).expect("valid");
-        let mut sim = EulerSim::new(cfg, InitialWeights::from_values(w0.clone(), false).expect("positive"))
+        let start = InitialWeights::from_values(w0.clone(), false).expect("positive");
+        let sorted = start.as_slice().to_vec();
+        let mut sim = EulerSim::new(cfg, start)
             .expect("stable: ||w0||^2 is about 0.81 < 1 + 1/h");
         let mut all = Everything::default();
         let summary = sim.run(&mut all, || false).expect("runs");
         prop_assert_eq!(all.weights.len(), history.len());
         for (k, (ours, theirs)) in all.weights.iter().zip(&history).enumerate() {
-            // Survivors are exactly the first n initial indices, in order.
-            let idx: Vec<usize> = theirs.iter().map(|&(j, _)| j).collect();
-            prop_assert_eq!(idx, (0..theirs.len()).collect::<Vec<_>>(), "step {}", k);
             prop_assert!(ours.windows(2).all(|p| p[0] >= p[1]), "order lost at step {}", k);
             let vals: Vec<u64> = theirs.iter().map(|&(_, x)| x.to_bits()).collect();
             prop_assert_eq!(ours.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), vals);
+            // The survivors are alpha*w0_j - beta for j < n: fit (alpha, beta) on the first and
+            // last and check the rest. The affine form holds to the rounding of k steps, ~k*eps
+            // of alpha*w0_0 (the scale of the terms that cancel); 1e-9 of it allows 1e6 steps.
+            let n = ours.len();
+            if n >= 3 && sorted[0] > sorted[n - 1] {
+                let alpha = (ours[0] - ours[n - 1]) / (sorted[0] - sorted[n - 1]);
+                let beta = alpha * sorted[0] - ours[0];
+                for (j, x) in ours.iter().enumerate() {
+                    let affine = alpha * sorted[j] - beta;
+                    prop_assert!((x - affine).abs() <= 1e-9 * alpha * sorted[0],
+                        "step {}: survivor {} is not the image of w0[{}]", k, j, j);
+                }
+            }
         }
         for p in all.states.windows(2) {
             prop_assert!(p[1].m_prime <= p[0].m_prime);
         }
-        if summary.final_state.m_prime == 1 {
-            // Winner-take-all: the survivor is the coordinate that started largest.
-            prop_assert_eq!(history.last().map(|w| w[0].0), Some(0));
-        }
+        // Winner-take-all follows: the survivors were a prefix of w0 at every step, so the last
+        // one is the image of w0[0].
+        prop_assert!(summary.final_state.m_prime <= 1);
     }
 
     /// The survivors' relative variance stays within the published `rel_var_range` bounds of
@@ -122,10 +135,15 @@ proptest! {
             all.states
         };
         let (a, b) = (run(SumMode::Sequential), run(SumMode::Pairwise));
+        let mut diverged = false;
         for (x, y) in a.iter().zip(&b) {
-            if x.m_prime != y.m_prime { break; }
+            if x.m_prime != y.m_prime { diverged = true; break; }
             prop_assert!((x.one_norm - y.one_norm).abs() <= 1e-9 * x.one_norm, "{} vs {}", x.one_norm, y.one_norm);
             prop_assert!((x.sq_norm - y.sq_norm).abs() <= 1e-9 * x.sq_norm);
+        }
+        // Runs that never differ in m' end at the same step (every state was compared).
+        if !diverged {
+            prop_assert_eq!(a.len(), b.len());
         }
     }
 }

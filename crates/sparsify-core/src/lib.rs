@@ -7,8 +7,10 @@
 //! records ([`record`]). Beside it: the reduced Euler solver ([`reduced`], O(1) per step on
 //! `(alpha, d)` with cancellation-free prefix moments from [`prefix`]), the continuous-time flow
 //! ([`adaptive`], Dormand-Prince 5(4) with located deaths), the extension point for other
-//! dynamics ([`dynamics`], with the generic Euler loop in [`generic`]), the solver choice
-//! ([`Method`]) and parallel initialisation at scale ([`large`]).
+//! dynamics ([`dynamics`]: self-describing [`Variant`]s, with the generic Euler loop in
+//! [`generic`]) and parallel initialisation at scale ([`large`]). One entry point, [`solve`],
+//! solves any variant with any [`Method`] that applies and returns one [`Solution`] (one
+//! [`StopReason`], [`SolverCounts`] from every solver).
 //!
 //! It is **not** for closed-form predictions (that is `sparsify-theory`, kept independent so that
 //! agreement between the two means something), plotting, or file I/O: callers pass weights in

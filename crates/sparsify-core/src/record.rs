@@ -306,7 +306,7 @@ impl Recorder {
         }
     }
 
-    /// Appends the final state to the checkpoints if it is not there yet. [`crate::EulerSim::run`]
+    /// Appends the final state to the checkpoints if it is not there yet. [`crate::Stepper::run`]
     /// calls this when the run ends, however it ends.
     pub fn finish(&mut self) {
         if let Some(last) = self.last

@@ -166,6 +166,8 @@ fn full_vector_and_reduced_adaptive_agree() {
         times.len(),
         "one output per requested time"
     );
+    assert_eq!(a.outputs.len(), times.len());
+    assert_eq!(b.outputs.len(), times.len());
     for (x, y) in a.outputs.iter().zip(&b.outputs) {
         assert_eq!(x.m_prime, y.m_prime);
         assert!((x.sq_norm - y.sq_norm).abs() <= 1e-7 * x.sq_norm);

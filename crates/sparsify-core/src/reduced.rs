@@ -471,6 +471,7 @@ mod tests {
             // w_min is a difference of O(w_max) numbers near a death: compare against w_max.
             assert!((a.w_min - b.w_min).abs() <= 1e-12 * a.w_max);
             let w = reduced.weights().to_vec();
+            assert_eq!(direct.weights().len(), w.len(), "step {}", a.step);
             for (x, y) in direct.weights().iter().zip(&w) {
                 assert!((x - y).abs() <= 1e-12 * a.w_max);
             }

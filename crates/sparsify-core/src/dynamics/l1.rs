@@ -21,7 +21,7 @@ impl L1 {
     /// Its description: no parameter besides `lambda`; every method applies.
     pub const VARIANT: Variant = Variant {
         name: "l1",
-        about: "the published dw/dt = (1 - ||w||^2) w - lambda",
+        about: "(1 - ||w||^2) w - lambda, the published flow",
         params: &[],
         methods: &[Method::Direct, Method::Reduced, Method::Adaptive],
         build: |lambda, _| Ok(Box::new(L1::new(lambda)?)),

@@ -24,7 +24,7 @@ impl L1L2 {
     /// Its description: a weight decay `mu` (required); affine, so every method applies.
     pub const VARIANT: Variant = Variant {
         name: "l1-l2",
-        about: "adds a weight decay: (1 - ||w||^2 - mu) w - lambda",
+        about: "(1 - ||w||^2 - mu) w - lambda, L1 plus a weight decay",
         params: &[ParamSpec {
             name: "mu",
             help: "the weight decay per unit time (mu = 0 is exactly l1)",

@@ -36,7 +36,7 @@ impl Lp {
     /// Its description: an exponent `p` (required); not affine, so not the reduced method.
     pub const VARIANT: Variant = Variant {
         name: "lp",
-        about: "replaces the L1 penalty by lambda*sum w^p: (1 - ||w||^2) w - lambda p w^(p-1)",
+        about: "(1 - ||w||^2) w - lambda p w^(p-1), the penalty lambda*sum w^p",
         params: &[ParamSpec {
             name: "p",
             help: "the exponent of the penalty",

@@ -299,7 +299,7 @@ pub type BuildFn = fn(lambda: f64, values: &[f64]) -> Result<Box<dyn Dynamics>, 
 pub struct Variant {
     /// The name (`l1`, `l1-l2`, `lp`).
     pub name: &'static str,
-    /// One line: the drift, for help texts.
+    /// One line: the drift `dw/dt`, then what it is, for help texts.
     pub about: &'static str,
     /// Its parameters besides `lambda`.
     pub params: &'static [ParamSpec],

@@ -126,10 +126,12 @@ impl CountModel {
     /// the dropped mass is at most `1e-12` (the tails are heavier than normal), and reported.
     ///
     /// `max_work` bounds the programme's inner-loop count; the estimate is made before any
-    /// allocation. About `1e8` takes a second. For reference: `n = 1024, m = 1e5` needs
-    /// about `1e6`, `n = m = 256` about `2e8`, `n = m = 1024` about `1e10`; where the
-    /// distribution is that wide its standardised shape is close to normal, and
-    /// [`CountModel::mean`] and [`CountModel::std_dev`] are exact at any size.
+    /// allocation, and `1e8` takes about a second in an optimised build. The work does not
+    /// grow with `m`, only with how far the count spreads: `n = 1024, m = 1e5` and
+    /// `n = 256, m = 4096` take milliseconds, `n = 256, m = 1024` a fraction of a second,
+    /// while `n = m = 256` needs about `1e8` and `n = m = 1024` `1e10` or more. Where it is that wide the standardised
+    /// count is close to normal, and [`CountModel::mean`] and [`CountModel::std_dev`] are
+    /// exact at any size.
     ///
     /// # Errors
     /// [`TheoryError::InvalidCount`] (name `max_work`) if the estimated work of a cut
@@ -213,12 +215,16 @@ impl Plan {
         let e_cap = n - 1;
         let x_max = (tail(model.mean(), model.std_dev()) as usize).min(x_cap);
         // The excess e = n - (occupied neurons) is at most the number of collisions, so the
-        // same cut of the collision count bounds it.
+        // same cut of the collision count bounds it; so does the cut of e's own law, which is
+        // much narrower when m <= n.
         let c = CountModel {
             kind: CountKind::Collisions,
             ..*model
         };
-        let mut e_max = (tail(c.mean(), c.std_dev()) as usize).min(e_cap);
+        let (e_mean, e_sd) = excess_moments(n, m);
+        let mut e_max = (tail(c.mean(), c.std_dev()) as usize)
+            .min(tail(e_mean, e_sd) as usize)
+            .min(e_cap);
         if model.kind == CountKind::Collisions {
             // Collisions >= excess: states with e > x_max cannot reach x <= x_max.
             e_max = e_max.min(x_max);
@@ -238,21 +244,25 @@ impl Plan {
     }
 
     /// The inner-loop count: for each state `(j, e)` and block size `k`, `x_max + 1` times the
-    /// support of `w_k`, plus the `n` terms of `ln R`.
+    /// number of values of `w_k` at most `x_max`, plus the `n` terms of `ln R`.
     fn work(&self, kind: CountKind) -> f64 {
+        let x_max = self.x_max;
+        // prefix[k] = sum over k' = 2..=k of the support of w_k' below the cut.
+        let mut prefix = vec![0.0; self.e_max + 3];
+        for k in 2..prefix.len() {
+            let supp = match kind {
+                CountKind::Collisions => usize::from(k * (k - 1) / 2 <= x_max),
+                CountKind::Polysemantic => 2,
+                CountKind::OppositeSignCollisions => {
+                    (0..=k / 2).take_while(|&p| p * (k - p) <= x_max).count()
+                }
+            };
+            prefix[k] = prefix[k - 1] + supp as f64;
+        }
         let mut total = self.n as f64;
         for e in 1..=self.e_max {
             for j in 1..=e.min(self.n - e) {
-                let k_hi = e - j + 2;
-                let supp: f64 = match kind {
-                    CountKind::Collisions => (k_hi - 1) as f64,
-                    CountKind::Polysemantic => 2.0 * (k_hi - 1) as f64,
-                    // floor(k/2) + 1 values for k = 2..=k_hi.
-                    CountKind::OppositeSignCollisions => {
-                        (2..=k_hi).map(|k| (k / 2 + 1) as f64).sum()
-                    }
-                };
-                total += supp * (self.x_max + 1) as f64;
+                total += prefix[e - j + 2] * (x_max + 1) as f64;
             }
         }
         total
@@ -274,8 +284,13 @@ impl Plan {
         }
         let ln_choose_n = |s: usize| ln_fall[s] - ln_fact[s];
         let ln_choose = |a: usize, b: usize| ln_fact[a] - ln_fact[b] - ln_fact[a - b];
+        // Entries beyond x_max would only add to dropped states.
         let blocks: Vec<Vec<(usize, f64)>> = (0..=e_max + 1)
-            .map(|k| block_law(model.kind, k, &ln_fact))
+            .map(|k| {
+                let mut law = block_law(model.kind, k, &ln_fact);
+                law.retain(|&(shift, _)| shift < len);
+                law
+            })
             .collect();
 
         // states[e][j], 0 <= j <= e; j = 0 only at e = 0 (no block).
@@ -299,7 +314,9 @@ impl Plan {
                         - (k - 1) as f64 * ln_m;
                     Some((src, src.log_scale + lf))
                 };
+                // The common scale: the largest source that contributes at all.
                 let top = (2..=e - j + 2)
+                    .filter(|&k| !blocks[k].is_empty())
                     .filter_map(|k| source(k).map(|(_, l)| l))
                     .fold(f64::NEG_INFINITY, f64::max);
                 if top == f64::NEG_INFINITY {
@@ -311,7 +328,7 @@ impl Plan {
                     let scale = (l - top).exp();
                     for &(shift, prob) in law {
                         let f = scale * prob;
-                        if shift >= len || f == 0.0 {
+                        if f == 0.0 {
                             continue;
                         }
                         for (a, &v) in acc[shift..].iter_mut().zip(&src.v) {
@@ -352,6 +369,26 @@ impl Plan {
         }
         Ok(pmf)
     }
+}
+
+/// Mean and standard deviation of the excess `e = n - (occupied neurons) = n - m + Z`, `Z`
+/// the number of empty neurons: `E Z = m q1`, `Var Z = m q1 (1 - q1) + m (m - 1)(q2 - q1^2)`
+/// with `q_r = (1 - r/m)^n`. Only the truncation is chosen from these (and widened if it
+/// drops too much), so the cancellation in `q2 - q1^2` at large `m` (about `m^2 eps`) is
+/// harmless.
+fn excess_moments(n: usize, m: usize) -> (f64, f64) {
+    let (nf, mf) = (n as f64, m as f64);
+    let q = |r: f64| {
+        if r >= mf {
+            0.0
+        } else {
+            (nf * (-r / mf).ln_1p()).exp()
+        }
+    };
+    let (q1, q2) = (q(1.0), q(2.0));
+    let mean = nf - mf + mf * q1;
+    let var = mf * q1 * (1.0 - q1) + mf * (mf - 1.0) * (q2 - q1 * q1);
+    (mean, var.max(0.0).sqrt())
 }
 
 /// The law `w_k` of one neuron's contribution given `k` features on it, as (value,

@@ -205,6 +205,29 @@ fn exact_distributions_agree_with_the_closed_moments_at_moderate_and_large_sizes
 }
 
 #[test]
+fn the_paper_size_m_equal_n_256_is_exact_for_collisions_and_occupancy() {
+    // The size of the paper's figure at m = n, where e is cut by its own law (about 94 +- 6
+    // of 255): same check and tolerance as above. The opposite-sign count there needs about
+    // 7e8 steps and is refused under this budget, which the error must say.
+    for kind in [CountKind::Collisions, CountKind::Polysemantic] {
+        let model = CountModel::new(kind, 256, 256).unwrap();
+        let d = model.distribution(400_000_000).unwrap();
+        assert!(
+            (d.mean() / model.mean() - 1.0).abs() < 1e-8,
+            "{kind:?}: {}",
+            d.mean()
+        );
+        assert!(
+            (d.central_moment(2) / model.variance() - 1.0).abs() < 1e-8,
+            "{kind:?}"
+        );
+    }
+    let opp = CountModel::new(CountKind::OppositeSignCollisions, 256, 256).unwrap();
+    let e = opp.distribution(400_000_000).unwrap_err();
+    assert!(e.to_string().contains("max_work"), "{e}");
+}
+
+#[test]
 fn monte_carlo_moments_lie_within_their_sampling_error() {
     // R independent placements; the sample mean's standard error is sqrt(Var/R), the sample
     // variance's sqrt((mu4 - Var^2)/R) with mu4 from the exact pmf. 4.5 standard errors: a

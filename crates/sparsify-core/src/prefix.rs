@@ -123,7 +123,7 @@ pub const STOP_POLL: usize = 1 << 20;
 /// at `n + 1`.
 #[inline]
 fn mark_step(w0: &[f64], marks: &mut Vec<Mark>, mut state: Mark, n: usize) -> Mark {
-    if (n - 1) % BLOCK == 0 {
+    if (n - 1).is_multiple_of(BLOCK) {
         marks.push(state);
     }
     if n < w0.len() {
@@ -164,7 +164,7 @@ impl PrefixMoments {
         let mut marks = Vec::with_capacity(m / BLOCK + 1);
         let mut state = Mark::default();
         for n in 1..=m {
-            if n % STOP_POLL == 0 && stop() {
+            if n.is_multiple_of(STOP_POLL) && stop() {
                 return None;
             }
             state = mark_step(&w0, &mut marks, state, n);

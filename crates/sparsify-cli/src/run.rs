@@ -18,7 +18,7 @@ use sparsify_plot::PlotError;
 use crate::Context;
 use crate::error::{CliError, exit};
 use crate::init::{self, InitArgs, InitKind, InitRecord, RngKind};
-use crate::io::{PendingOutput, fmt_f64};
+use crate::io::{self, Content, PendingOutput, fmt_f64};
 use crate::progress::Phase;
 use solve::{Outcome, Plan, SolverArgs};
 use sparsify_experiments::figures::{self, FigureData, RunParams};
@@ -55,9 +55,22 @@ In --method adaptive the trajectory rows are the flow's state at the reference c
 times t = step*h (h from --step, which sets only that grid), plus the end of the run with an
 empty step field; the deaths CSV gives each located crossing time t with an empty step field.
 
-Exit codes: 0 done; 1 an output could not be written; 2 a bad flag, value or input file
-(nothing is run, nothing is written); 130 stopped by Ctrl-C (all outputs are still written,
-the summary says \"complete\": false).";
+Outputs: a regular file is written to a temporary directory .sparsify-*.tmp beside it and
+renamed into place once every output is complete, so it is replaced whole or not at all; a
+symlink is followed (its target is replaced, the link kept); a device or FIFO (/dev/null,
+/dev/stdout, a named pipe) is written directly. An output that is the --init-file or another
+output (however spelled), a directory, or a path in a directory that does not exist is refused
+before the run. When one output cannot be written, no file is replaced.
+
+Signals: the first Ctrl-C (or SIGTERM) stops the run within a second; a run stopped in its
+loop writes every output, marked \"complete\": false; stopped while drawing, sorting or
+summing the initial weights, it writes nothing. A second Ctrl-C (or SIGTERM) exits at once,
+removes the temporary files and leaves every output path as it was.
+
+Exit codes: 0 done; 2 a bad flag, value or input file, or more memory than the machine has
+(refused before the run, nothing written), or a step found unstable during the run (nothing
+written); 74 an output could not be written (no file replaced); 130 stopped by Ctrl-C, 143
+stopped by SIGTERM.";
 
 /// The flags of `sparsify run`.
 #[derive(Debug, Args)]
@@ -71,7 +84,7 @@ pub(crate) struct RunArgs {
         long,
         value_name = "LAMBDA",
         default_value = "1e-5",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     lambda: f64,
 
@@ -82,7 +95,7 @@ pub(crate) struct RunArgs {
         long,
         value_name = "H",
         default_value = "0.5",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     step: f64,
 
@@ -158,7 +171,8 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
     args.weights.check_seed()?;
     check_parallel_init(args)?;
     let outputs = Outputs::create(args)?;
-    let (w0, init) = run_initial_weights(args, ctx.progress)?;
+    check_memory(args, &plan)?;
+    let (w0, init) = run_initial_weights(args, ctx)?;
     let m = w0.len();
     // The figure needs the initial weights (their number) after the simulation has taken them.
     let figure_w0 = args.figure.as_ref().map(|_| w0.as_slice().to_vec());
@@ -190,11 +204,17 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         parallel_init: args.parallel_init,
         outcome: &outcome,
     };
-    let any_output = outputs.any() || args.figure.is_some();
-    outputs.write_all(&report)?;
-    if let (Some(path), Some(w0)) = (&args.figure, figure_w0) {
-        write_figure(path, args, &cfg, w0, &outcome.script_log)?;
-    }
+    let any_output = outputs.any();
+    outputs.write_all(&report, |staged, shown_as| {
+        write_figure(
+            staged,
+            shown_as,
+            args,
+            &cfg,
+            figure_w0.unwrap_or_default(),
+            &outcome.script_log,
+        )
+    })?;
     if !any_output {
         report
             .print_human(ctx.stdout)
@@ -240,38 +260,77 @@ fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Bytes per weight of each solver on top of the weights themselves (8 bytes each), from
+/// the vectors each allocates: the prefix moments' marks (48 bytes per 1024 weights), the
+/// direct generic solver's drift buffer, and the full adaptive solver's state, its seven
+/// Dormand-Prince stages and their scratch vectors (about 15 vectors of m').
+fn solver_bytes_per_weight(plan: &Plan) -> f64 {
+    match (
+        plan.method,
+        plan.uses_prefix_moments(),
+        plan.dynamics_name.as_str(),
+    ) {
+        (Method::Direct, _, "l1") => 0.0,
+        (Method::Direct, _, _) => 8.0,
+        (_, true, _) => 48.0 / 1024.0,
+        (_, false, _) => 15.0 * 8.0,
+    }
+}
+
+/// Refuses a run whose weights and solver need more memory than the machine has, before
+/// anything is allocated (`--m 1e10` would need 80 GB for the weights alone).
+fn check_memory(args: &RunArgs, plan: &Plan) -> Result<(), CliError> {
+    if args.weights.init_file.is_some() {
+        // The file's reader checks as it reads, and the file's size bounds the weights.
+        return Ok(());
+    }
+    let figure_copy = if args.figure.is_some() { 8.0 } else { 0.0 };
+    let per_weight = 8.0 + figure_copy + solver_bytes_per_weight(plan);
+    crate::memory::check(
+        &format!("--m {}", args.weights.m),
+        crate::memory::Need::per_item(per_weight, args.weights.m, "weights"),
+    )
+}
+
 /// The run's initial weights, with a spinner at large m; `--parallel-init` uses the parallel
-/// seeded stream.
+/// seeded stream. Stops within a second of an interrupt (then nothing is written).
 fn run_initial_weights(
     args: &RunArgs,
-    progress: bool,
+    ctx: &Context<'_>,
 ) -> Result<(InitialWeights, InitRecord), CliError> {
     let phase = Phase::start(
-        progress
+        ctx.progress
             && args.weights.init_file.is_none()
             && args.weights.m >= solve::PHASE_SPINNER_FROM_M,
         format!("drawing and sorting {} initial weights", args.weights.m),
     );
+    let stop = || ctx.interrupted.load(std::sync::atomic::Ordering::Relaxed);
     let result = if args.parallel_init {
-        InitialWeights::half_normal_parallel(args.weights.seed, args.weights.m, args.weights.sigma)
-            .map_err(|e| CliError::core(flag_for(&e), &e))
-            .map(|w0| {
-                let record = InitRecord {
-                    init: "half-normal",
-                    rng: Some("pcg64-parallel"),
-                    seed: Some(args.weights.seed),
-                    sigma: Some(
-                        args.weights
-                            .sigma
-                            .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
-                    ),
-                    init_file: None,
-                    abs: false,
-                };
-                (w0, record)
-            })
+        InitialWeights::half_normal_parallel_until(
+            args.weights.seed,
+            args.weights.m,
+            args.weights.sigma,
+            &stop,
+        )
+        .map_err(|e| CliError::core(flag_for(&e), &e))
+        .and_then(|w0| w0.ok_or_else(|| CliError::interrupted("drawing the initial weights")))
+        .map(|w0| {
+            let record = InitRecord {
+                init: "half-normal",
+                rng: Some("pcg64-parallel"),
+                seed: Some(args.weights.seed),
+                sigma: Some(
+                    args.weights
+                        .sigma
+                        .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
+                ),
+                init_file: None,
+                abs: false,
+            };
+            (w0, record)
+        })
     } else {
-        init::initial_weights(&args.weights)
+        init::initial_weights(&args.weights, &stop)
     };
     phase.finish();
     result
@@ -279,7 +338,7 @@ fn run_initial_weights(
 
 /// `--figure PATH`: the extension must be `.png` or `.svg` (case-insensitive) and the
 /// directory must accept a new file; checked before the run so a typo costs nothing.
-fn check_figure_path(path: &Path) -> Result<(), CliError> {
+fn check_figure_path(path: &Path) -> Result<PendingOutput, CliError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -287,17 +346,19 @@ fn check_figure_path(path: &Path) -> Result<(), CliError> {
     if !matches!(ext.as_deref(), Some("png" | "svg")) {
         return Err(CliError::usage(format!(
             "--figure {}: the file name must end in .png or .svg",
-            path.display()
+            crate::error::shown(path)
         )));
     }
-    // The same checks (and messages) as the other outputs; the probe file is removed at once,
-    // and sparsify-plot writes the figure atomically itself.
-    PendingOutput::create("--figure", path).map(drop)
+    // The same checks (and messages) as the other outputs; the figure is rendered into the
+    // staging directory and put in place with them.
+    PendingOutput::create("--figure", path)
 }
 
-/// Renders the main figure of this run to `path` (after the other outputs are in place).
+/// Renders the main figure of this run to `path` (a file in the output's staging directory);
+/// errors name the user's path `shown_as`.
 fn write_figure(
     path: &Path,
+    shown_as: &Path,
     args: &RunArgs,
     cfg: &EulerConfig,
     w0: Vec<f64>,
@@ -315,15 +376,21 @@ fn write_figure(
     };
     let fig = figures::sparsification(&data);
     sparsify_plot::render(&fig, path).map_err(|e| match e {
-        PlotError::Io { source, .. } => CliError::io(path, source),
+        PlotError::Io { source, .. } => CliError::io(shown_as, source),
         // Nothing drawable: an output that could not be written, said in the run's terms.
         PlotError::EmptyFigure { .. } => CliError::io(
-            path,
+            shown_as,
             std::io::Error::other(
                 "nothing to draw: the run has no logged step at t > 0 with a weight left",
             ),
         ),
-        other => CliError::io(path, std::io::Error::other(other.to_string())),
+        // The path given to the renderer is a staging name the user never chose: the
+        // message names the user's path (above) and says what failed without it.
+        PlotError::UnsupportedExtension { .. } => CliError::io(
+            shown_as,
+            std::io::Error::other("the file name must end in .png or .svg"),
+        ),
+        other => CliError::io(shown_as, std::io::Error::other(other.to_string())),
     })
 }
 
@@ -394,76 +461,92 @@ pub(crate) fn flag_for(e: &CoreError) -> &'static str {
     }
 }
 
-/// The requested outputs, created (empty, temporary) before the run.
+/// The requested outputs, resolved, checked and staged before the run.
 struct Outputs {
     trajectory: Option<PendingOutput>,
     deaths: Option<PendingOutput>,
     summary: Option<PendingOutput>,
+    figure: Option<PendingOutput>,
 }
 
 impl Outputs {
     fn create(args: &RunArgs) -> Result<Self, CliError> {
-        let requested = [
-            ("--trajectory", &args.trajectory),
-            ("--deaths", &args.deaths),
-            ("--summary", &args.summary),
-            ("--figure", &args.figure),
-        ];
-        for (i, (flag_a, a)) in requested.iter().enumerate() {
-            for (flag_b, b) in &requested[i + 1..] {
-                if let (Some(a), Some(b)) = (a, b)
-                    && a == b
-                {
-                    return Err(CliError::usage(format!(
-                        "{flag_a} and {flag_b} both name {}: give each output its own file",
-                        a.display()
-                    )));
-                }
-            }
-        }
-        if let Some(path) = &args.figure {
-            check_figure_path(path)?;
-        }
         let create = |flag, path: &Option<PathBuf>| {
             path.as_deref()
                 .map(|p| PendingOutput::create(flag, p))
                 .transpose()
         };
-        Ok(Self {
+        let outputs = Self {
             trajectory: create("--trajectory", &args.trajectory)?,
             deaths: create("--deaths", &args.deaths)?,
             summary: create("--summary", &args.summary)?,
-        })
+            figure: args.figure.as_deref().map(check_figure_path).transpose()?,
+        };
+        let all: Vec<&PendingOutput> = [
+            &outputs.trajectory,
+            &outputs.deaths,
+            &outputs.summary,
+            &outputs.figure,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let inputs: Vec<(&str, &Path)> = args
+            .weights
+            .init_file
+            .as_deref()
+            .map(|p| ("--init-file", p))
+            .into_iter()
+            .collect();
+        io::check_distinct(&all, &inputs)?;
+        Ok(outputs)
     }
 
     fn any(&self) -> bool {
-        self.trajectory.is_some() || self.deaths.is_some() || self.summary.is_some()
+        self.trajectory.is_some()
+            || self.deaths.is_some()
+            || self.summary.is_some()
+            || self.figure.is_some()
     }
 
-    /// Fills every output, then renames them all into place: a failed write leaves none.
-    fn write_all(self, report: &Report<'_>) -> Result<(), CliError> {
+    /// Fills every output, then puts them all in place: a failed write replaces none.
+    /// `figure(staged, shown_as)` renders the figure to `staged`.
+    fn write_all(
+        self,
+        report: &Report<'_>,
+        figure: impl FnOnce(&Path, &Path) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
         let Self {
-            mut trajectory,
-            mut deaths,
-            mut summary,
+            trajectory,
+            deaths,
+            summary,
+            figure: figure_out,
         } = self;
-        if let Some(out) = &mut trajectory {
-            out.write(|w| report.write_trajectory(w))?;
+        let outputs = OutputPaths {
+            trajectory: trajectory.as_ref().map(|o| o.path().display().to_string()),
+            deaths: deaths.as_ref().map(|o| o.path().display().to_string()),
+        };
+        let mut contents: Vec<(PendingOutput, Content<'_>)> = Vec::new();
+        if let Some(out) = trajectory {
+            contents.push((out, Content::Text(Box::new(|w| report.write_trajectory(w)))));
         }
-        if let Some(out) = &mut deaths {
-            out.write(|w| report.write_deaths(w))?;
+        if let Some(out) = deaths {
+            contents.push((out, Content::Text(Box::new(|w| report.write_deaths(w)))));
         }
-        if let Some(out) = &mut summary {
-            let outputs = OutputPaths {
-                trajectory: trajectory.as_ref().map(|o| o.path().display().to_string()),
-                deaths: deaths.as_ref().map(|o| o.path().display().to_string()),
-            };
-            out.write(|w| report.write_summary(w, outputs))?;
+        if let Some(out) = summary {
+            contents.push((
+                out,
+                Content::Text(Box::new(move |w| report.write_summary(w, outputs))),
+            ));
         }
-        for out in [trajectory, deaths, summary].into_iter().flatten() {
-            out.commit()?;
+        if let Some(out) = figure_out {
+            let shown_as = out.path().to_path_buf();
+            contents.push((
+                out,
+                Content::Rendered(Box::new(move |staged| figure(staged, &shown_as))),
+            ));
         }
-        Ok(())
+        io::write_all(contents)
     }
 }
 
@@ -571,7 +654,9 @@ impl Report<'_> {
         let s = &o.final_state;
         let init = &self.init;
         let source = match (&init.init_file, init.rng, init.seed) {
-            (Some(path), _, _) => format!("weights from {path}"),
+            (Some(path), _, _) => {
+                format!("weights from {}", crate::error::escape_controls(path))
+            }
             (None, Some(rng), Some(seed)) => format!("{} init, {rng} seed {seed}", init.init),
             _ => format!("{} init", init.init),
         };

@@ -65,21 +65,21 @@ pub(crate) struct SolverArgs {
 
     /// Weight decay mu of --dynamics l1-l2 (required by it, refused otherwise), per unit time:
     /// a finite number >= 0; mu = 0 is exactly the l1 run.
-    #[arg(long, value_name = "MU", allow_negative_numbers = true)]
+    #[arg(long, value_name = "MU", allow_hyphen_values = true)]
     pub(crate) mu: Option<f64>,
 
     /// Exponent p of --dynamics lp (required by it, refused otherwise): 0 < p < 1.
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub(crate) p: Option<f64>,
 
     /// Relative tolerance of --method adaptive (refused with other methods): a number in
     /// [1e-14, 1) [default: 1e-8].
-    #[arg(long, value_name = "RTOL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "RTOL", allow_hyphen_values = true)]
     pub(crate) rtol: Option<f64>,
 
     /// Absolute tolerance of --method adaptive (refused with other methods), in units of the
     /// weights: a finite number > 0 [default: 1e-12].
-    #[arg(long, value_name = "ATOL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "ATOL", allow_hyphen_values = true)]
     pub(crate) atol: Option<f64>,
 }
 
@@ -320,7 +320,8 @@ pub(crate) fn run(
             format!("prefix moments of {m} weights"),
         );
         let started = Instant::now();
-        let table = PrefixMoments::new(w0.into_vec());
+        let table = PrefixMoments::new_until(w0.into_vec(), &stop)
+            .ok_or_else(|| CliError::interrupted("computing the prefix moments"))?;
         setup_seconds = started.elapsed().as_secs_f64();
         phase.finish();
         Start::Table(table)

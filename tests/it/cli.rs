@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::common::{fixture, fixture_str, numeric_csv, read_json, w0};
 
 /// The `sparsify` binary, built (or found up to date) once per test process.
-fn sparsify_bin() -> &'static Path {
+pub(crate) fn sparsify_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(build_sparsify)
 }
@@ -277,7 +277,7 @@ fn bad_init_files_are_one_line_errors_naming_file_and_position() {
         (
             &["--init-file", "m.npy"],
             ("m.npy", &two_d_bytes),
-            &["m.npy", "[2, 3]", "1-d"],
+            &["m.npy", "(2, 3)", "1-d"],
         ),
         (
             &["--init-file", "z.npy"],

@@ -5,6 +5,7 @@ mod cli_solvers;
 mod cli_stalls;
 mod common;
 mod figures;
+mod hostile;
 mod plot_render;
 mod properties;
 mod reference;

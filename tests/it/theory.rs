@@ -370,6 +370,65 @@ fn predict_writes_every_death_time_equal_to_the_library() {
 }
 
 #[test]
+fn predict_on_tied_weights_writes_inf_for_the_tied_top_and_never_goes_backwards() {
+    // Issue 8: on five equal weights above a smaller one, `predict` wrote m' = 4..1 at t = 0
+    // after m' = 5 at t = 304 (the prefix mean of 0.1s rounds above 0.1). A tied top group
+    // never dies; a tied group below the top dies at one time.
+    use npyz::WriterBuilder;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, Vec<f64>, usize); 3] = [
+        ("top", vec![0.1, 0.1, 0.1, 0.1, 0.1, 0.05], 5),
+        ("middle", vec![0.3, 0.1, 0.1, 0.1, 0.05], 1),
+        ("all", vec![0.7; 4], 4),
+    ];
+    for (name, w, top) in cases {
+        let init = dir.path().join(format!("{name}.npy"));
+        let file = std::fs::File::create(&init).expect("create npy");
+        let mut npy = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[w.len() as u64])
+            .writer(std::io::BufWriter::new(file))
+            .begin_nd()
+            .expect("npy header");
+        npy.extend(w.iter().copied()).expect("npy data");
+        npy.finish().expect("npy finish");
+        let out = dir.path().join(format!("{name}.csv"));
+        let (code, _, err) = cli(&[
+            "predict",
+            "--init-file",
+            init.to_str().expect("utf-8 path"),
+            "--lambda",
+            "1e-3",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let text = std::fs::read_to_string(&out).expect("written");
+        let rows: Vec<(usize, f64)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (a, b) = l.split_once(',').expect("two fields");
+                (num(a), num(b))
+            })
+            .collect();
+        assert_eq!(rows.len(), w.len() - 1, "{name}");
+        for &(m_prime, t) in &rows {
+            assert!(!t.is_nan(), "{name}: m' = {m_prime}");
+            assert_eq!(
+                t.is_infinite(),
+                m_prime < top,
+                "{name}: m' = {m_prime} at {t}"
+            );
+        }
+        assert!(
+            rows.windows(2).all(|p| p[1].1 >= p[0].1),
+            "{name}: {rows:?}"
+        );
+    }
+}
+
+#[test]
 fn predict_summary_records_what_the_csv_was_predicted_from() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (out, summary) = (dir.path().join("p.csv"), dir.path().join("p.json"));

@@ -1,115 +1,20 @@
-//! Everything that touches files: atomic outputs, initial-weight files, number formatting.
+//! Everything that touches files: outputs (`output`: atomic, written through devices and
+//! symlinks, never onto an input), initial-weight files (`npy` and text), number formatting.
+
+mod npy;
+mod output;
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 
-use npyz::{DType, NpyFile, TypeChar};
 use sparsify_core::{CoreError, InitialWeights};
-use tempfile::NamedTempFile;
 
-use crate::error::CliError;
+use crate::error::{CliError, escape_controls, shown};
+use crate::memory;
 
-/// An output file that appears only when complete.
-///
-/// [`PendingOutput::create`] makes a temporary file in the target's directory at once, so an
-/// output that cannot be created (missing directory, no permission) fails before any work is
-/// done; [`PendingOutput::write`] fills it and [`PendingOutput::commit`] renames it into place,
-/// which is atomic within one file system. Dropping it uncommitted deletes the temporary file,
-/// so a failed run leaves nothing behind.
-#[derive(Debug)]
-pub(crate) struct PendingOutput {
-    path: PathBuf,
-    tmp: NamedTempFile,
-}
-
-impl PendingOutput {
-    /// Creates the temporary file for `path`, given by `flag`.
-    ///
-    /// # Errors
-    /// A usage error naming the flag and the path if `path` is a directory or its directory
-    /// does not accept a new file.
-    pub(crate) fn create(flag: &str, path: &Path) -> Result<Self, CliError> {
-        let shown = path.display();
-        if path.file_name().is_none() || path.is_dir() {
-            return Err(CliError::usage(format!(
-                "{flag} {shown}: is a directory, not a file name"
-            )));
-        }
-        // `Path::parent` of a bare file name is "", which means the current directory.
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".sparsify-").suffix(".tmp");
-        // Temporary files are private (0600) by default; outputs should get the usual
-        // permissions that the umask allows, like any file the user creates.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o666));
-        }
-        if !dir.is_dir() {
-            return Err(CliError::usage(format!(
-                "{flag} {shown}: '{}' is not an existing directory",
-                dir.display()
-            )));
-        }
-        let tmp = builder.tempfile_in(dir).map_err(|e| {
-            // tempfile adds the random temporary name to the message; the user never chose
-            // that name, so show the operating system's reason alone.
-            let reason = e
-                .get_ref()
-                .and_then(std::error::Error::source)
-                .map_or_else(|| e.to_string(), ToString::to_string);
-            CliError::usage(format!(
-                "{flag} {shown}: cannot create a file in directory '{}': {reason}",
-                dir.display()
-            ))
-        })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            tmp,
-        })
-    }
-
-    /// The final path.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes the whole content through a buffer.
-    ///
-    /// # Errors
-    /// An I/O error naming the final path.
-    pub(crate) fn write(
-        &mut self,
-        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-    ) -> Result<(), CliError> {
-        let path = self.path.clone();
-        let mut w = BufWriter::new(self.tmp.as_file_mut());
-        fill(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| CliError::io(&path, e))?;
-        drop(w);
-        self.tmp
-            .as_file()
-            .sync_all()
-            .map_err(|e| CliError::io(&path, e))
-    }
-
-    /// Renames the temporary file into place.
-    ///
-    /// # Errors
-    /// An I/O error naming the final path; the temporary file is then deleted.
-    pub(crate) fn commit(self) -> Result<(), CliError> {
-        let Self { path, tmp, .. } = self;
-        tmp.persist(&path)
-            .map_err(|e| CliError::io(&path, e.error))?;
-        Ok(())
-    }
-}
+pub use output::exit_removing_staged_outputs;
+pub(crate) use output::{Content, PendingOutput, check_distinct, write_all};
 
 /// A float for CSV: Rust's shortest round-trip digits, in `{:?}` form.
 ///
@@ -126,24 +31,6 @@ pub(crate) fn fmt_f64(x: f64) -> String {
     }
 }
 
-/// Where a value came from in an input file, for error messages.
-#[derive(Debug, Clone, Copy)]
-enum Position {
-    /// 1-based line of a text file.
-    Line(usize),
-    /// 0-based index into a `.npy` array.
-    Index(usize),
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Position::Line(n) => write!(f, "line {n}"),
-            Position::Index(i) => write!(f, "index {i}"),
-        }
-    }
-}
-
 /// Initial weights from a file given by `flag`: a 1-D `.npy` array of float64 or float32, or
 /// (any other extension) text with one number per line, blank lines and `#` comments allowed.
 /// Any order; `abs` takes absolute values first.
@@ -155,93 +42,118 @@ pub(crate) fn read_initial_weights(
     path: &Path,
     abs: bool,
 ) -> Result<InitialWeights, CliError> {
-    let shown = path.display();
+    let shown_path = shown(path);
     let is_npy = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let (values, positions) = if is_npy {
-        let values = read_npy(flag, path)?;
-        let positions = (0..values.len()).map(Position::Index).collect();
-        (values, positions)
+    // For text, the line of each value (an index into the array needs no table).
+    let (values, lines) = if is_npy {
+        (npy::read_npy(flag, path)?, None)
     } else {
-        read_text(flag, path)?
+        let (values, lines) = read_text(flag, path)?;
+        (values, Some(lines))
     };
     InitialWeights::from_values(values, abs).map_err(|e| match e {
         CoreError::InvalidWeight { index, value } => {
-            let at = positions
-                .get(index)
-                .map_or_else(|| format!("index {index}"), ToString::to_string);
+            let at = match lines.as_ref().and_then(|l| l.get(index)) {
+                Some(line) => format!("line {line}"),
+                None => format!("index {index}"),
+            };
             let hint = if abs {
                 "weights must be finite and nonzero (--abs takes absolute values)"
             } else {
                 "weights must be finite and > 0 (pass --abs to take absolute values)"
             };
             CliError::usage(format!(
-                "{flag} {shown}: invalid weight {value} at {at}: {hint}"
+                "{flag} {shown_path}: invalid weight {} at {at}: {hint}",
+                fmt_f64(value)
             ))
         }
         CoreError::TooFewWeights { m } => CliError::usage(format!(
-            "{flag} {shown}: holds {m} weight(s); need at least 2 to sparsify"
+            "{flag} {shown_path}: holds {m} weight(s); need at least 2 to sparsify"
         )),
-        other => CliError::usage(format!("{flag} {shown}: {other}")),
+        other => CliError::usage(format!("{flag} {shown_path}: {other}")),
     })
 }
 
-fn read_npy(flag: &str, path: &Path) -> Result<Vec<f64>, CliError> {
-    let shown = path.display();
-    let bytes =
-        fs::read(path).map_err(|e| CliError::usage(format!("{flag} {shown}: cannot read: {e}")))?;
-    let npy = NpyFile::new(&bytes[..])
-        .map_err(|e| CliError::usage(format!("{flag} {shown}: not a valid .npy file: {e}")))?;
-    if npy.shape().len() != 1 {
-        return Err(CliError::usage(format!(
-            "{flag} {shown}: array has shape {:?}; need a 1-D array",
-            npy.shape()
-        )));
-    }
-    let dtype = npy.dtype();
-    let size = match &dtype {
-        DType::Plain(ts) if ts.type_char() == TypeChar::Float => ts.size_field(),
-        _ => 0,
-    };
-    let read_err = |e: io::Error| CliError::usage(format!("{flag} {shown}: cannot read data: {e}"));
-    match size {
-        8 => npy.into_vec::<f64>().map_err(read_err),
-        4 => Ok(npy
-            .into_vec::<f32>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(f64::from)
-            .collect()),
-        _ => Err(CliError::usage(format!(
-            "{flag} {shown}: dtype {} is not supported; need float64 ('<f8') or float32 ('<f4')",
-            dtype.descr()
-        ))),
-    }
-}
+/// The longest line of a weights file: a number takes at most a few dozen characters, so a
+/// longer line is not one (a binary file, or `/dev/zero`), and reading it whole could exhaust
+/// memory.
+const MAX_LINE: usize = 4096;
 
-fn read_text(flag: &str, path: &Path) -> Result<(Vec<f64>, Vec<Position>), CliError> {
-    let shown = path.display();
-    let text = fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("{flag} {shown}: cannot read as text: {e}")))?;
+/// Values between two checks of the memory they take.
+const CHECK_MEMORY_EVERY: usize = 1 << 20;
+
+/// The numbers of a text file and the 1-based line of each. Read line by line, so memory grows
+/// with the numbers read, and checked against the memory available as it grows (the file may
+/// be a FIFO or a device with no end).
+fn read_text(flag: &str, path: &Path) -> Result<(Vec<f64>, Vec<usize>), CliError> {
+    let shown_path = shown(path);
+    let file = fs::File::open(path).map_err(|e| {
+        CliError::usage(format!(
+            "{flag} {shown_path}: cannot read: {}",
+            output::os_reason(&e)
+        ))
+    })?;
+    let mut reader = BufReader::new(file);
     let mut values = Vec::new();
-    let mut positions = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let mut lines = Vec::new();
+    let mut buf = Vec::new();
+    for number in 1usize.. {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "{flag} {shown_path}: cannot read as text: {}",
+                    output::os_reason(&e)
+                ))
+            })?;
+        if read == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+            return Err(CliError::usage(format!(
+                "{flag} {shown_path}: line {number} is longer than {MAX_LINE} bytes; expected \
+                 one number per line (is this a text file?)"
+            )));
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            return Err(CliError::usage(format!(
+                "{flag} {shown_path}: line {number} is not UTF-8 text; expected one number per \
+                 line (a .npy file needs the .npy extension)"
+            )));
+        };
         let field = line.split('#').next().unwrap_or_default().trim();
         if field.is_empty() {
             continue;
         }
         let value: f64 = field.parse().map_err(|_| {
             CliError::usage(format!(
-                "{flag} {shown}: line {}: cannot read '{field}' as a number \
+                "{flag} {shown_path}: line {number}: cannot read '{}' as a number \
                  (expected one number per line; '#' starts a comment)",
-                i + 1
+                escape_controls(field)
             ))
         })?;
+        if values.len().is_multiple_of(CHECK_MEMORY_EVERY) {
+            // 8 bytes for the value and 8 for its line, for up to twice as many as will have
+            // been read at the next check (the vectors double as they grow).
+            memory::check(
+                &format!("{flag} {shown_path}"),
+                memory::Need::bytes(32, values.len() + CHECK_MEMORY_EVERY, "values"),
+            )?;
+        }
+        if values.try_reserve(1).is_err() || lines.try_reserve(1).is_err() {
+            return Err(CliError::usage(format!(
+                "{flag} {shown_path}: out of memory after {} values",
+                values.len()
+            )));
+        }
         values.push(value);
-        positions.push(Position::Line(i + 1));
+        lines.push(number);
     }
-    Ok((values, positions))
+    Ok((values, lines))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 mod error;
 mod init;
 mod io;
+mod memory;
 mod predict;
 mod progress;
 mod run;
@@ -30,6 +31,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 pub use error::exit;
+pub use io::exit_removing_staged_outputs;
 
 /// Where a command writes and what tells it to stop.
 pub struct Context<'a> {
@@ -99,7 +101,13 @@ where
     };
     result.unwrap_or_else(|e| {
         // If stderr itself is gone there is nowhere left to tell; the exit code still says it.
-        let _ = writeln!(ctx.stderr, "error: {e}");
+        // An interrupt is what the user asked for, not an error.
+        let prefix = if e.exit_code() == exit::INTERRUPTED {
+            ""
+        } else {
+            "error: "
+        };
+        let _ = writeln!(ctx.stderr, "{prefix}{e}");
         e.exit_code()
     })
 }
@@ -111,7 +119,11 @@ fn report_clap_error(e: &clap::Error, ctx: &mut Context<'_>) -> u8 {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => write!(ctx.stdout, "{text}"),
         // `sparsify` alone: the whole help, on stderr, as a usage error.
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => write!(ctx.stderr, "{text}"),
-        _ => writeln!(ctx.stderr, "{}", clap_one_line(&text)),
+        _ => writeln!(
+            ctx.stderr,
+            "{}",
+            error::escape_controls(&clap_one_line(&text))
+        ),
     };
     u8::try_from(e.exit_code()).unwrap_or(exit::USAGE)
 }

@@ -16,6 +16,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use clap::Args;
 use serde::Serialize;
@@ -28,7 +29,8 @@ use sparsify_theory::slow_manifold::{SlowManifold, Z_MAX, log_grid};
 use crate::Context;
 use crate::error::{CliError, exit};
 use crate::init::{InitArgs, InitRecord, initial_weights};
-use crate::io::{PendingOutput, fmt_f64};
+use crate::io::{Content, PendingOutput, check_distinct, fmt_f64, write_all};
+use crate::memory;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -43,8 +45,16 @@ Examples:
   sparsify predict --continuum --m 1e6 --lambda 1e-6 --out curve.csv
 
 Outputs: m_prime,t (one row per m' = m-1 .. 1, t >= 0; `inf` when the largest weights are tied
-and never separate) or, with --continuum, t,m_prime,one_norm,relative_variance.
-Exit codes: 0 done; 1 the output could not be written; 2 a bad flag, value or input file.";
+and never separate) or, with --continuum, t,m_prime,one_norm,relative_variance. They are
+written as `sparsify run`'s are (see `sparsify run --help`): complete or not at all, through
+symlinks and devices, never onto the --init-file or each other.
+
+Ctrl-C or SIGTERM stops a prediction within a second and writes nothing; a second one exits at
+once.
+
+Exit codes: 0 done; 2 a bad flag, value or input file, or more memory than the machine has
+(nothing written); 74 an output could not be written (no file replaced); 130 stopped by
+Ctrl-C, 143 by SIGTERM (nothing written).";
 
 /// The flags of `sparsify predict`.
 #[derive(Debug, Args)]
@@ -62,7 +72,7 @@ pub(crate) struct PredictArgs {
         long,
         value_name = "LAMBDA",
         default_value = "1e-5",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     lambda: f64,
 
@@ -71,7 +81,7 @@ pub(crate) struct PredictArgs {
     order: Order,
 
     /// Predict the explicit Euler scheme with this step h (0 < h < 1) instead of the flow.
-    #[arg(long, value_name = "H", allow_negative_numbers = true)]
+    #[arg(long, value_name = "H", allow_hyphen_values = true)]
     step: Option<f64>,
 
     /// --continuum: first time of the grid, > 0 [default: 1].
@@ -79,7 +89,7 @@ pub(crate) struct PredictArgs {
         long,
         value_name = "T",
         requires = "continuum",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     t_min: Option<f64>,
 
@@ -88,12 +98,19 @@ pub(crate) struct PredictArgs {
         long,
         value_name = "T",
         requires = "continuum",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     t_max: Option<f64>,
 
-    /// --continuum: grid points per decade of t, >= 1.
-    #[arg(long, value_name = "N", default_value_t = 40, requires = "continuum")]
+    /// --continuum: grid points per decade of t, a whole number >= 1 (`1e3` style accepted).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "40",
+        value_parser = parse_points,
+        requires = "continuum",
+        allow_hyphen_values = true
+    )]
     points_per_decade: usize,
 
     /// Write the prediction to this CSV (atomically).
@@ -137,9 +154,48 @@ fn parse_order(s: &str) -> Result<Order, String> {
     }
 }
 
+/// `--points-per-decade`: a whole number, written as an integer or a float such as `1e3`.
+fn parse_points(s: &str) -> Result<usize, String> {
+    crate::init::parse_count(s, "need a whole number >= 1, like 40 or 1e3")
+}
+
 /// A library error caused by the value of `flag`, as one usage line.
 fn theory(flag: &str, e: &TheoryError) -> CliError {
-    CliError::usage(format!("{flag}: {e}"))
+    CliError::usage(format!(
+        "{flag}: {}",
+        crate::error::short_floats(&e.to_string())
+    ))
+}
+
+/// Bytes per weight of a death-time prediction: the weights, and the theory's prefix means,
+/// centred moments and times (four vectors of m).
+const DEATH_TIMES_BYTES_PER_WEIGHT: u64 = 4 * 8;
+
+/// Bytes per grid point of a continuum curve: the time and its row of four numbers.
+const CURVE_BYTES_PER_POINT: u64 = 5 * 8;
+
+/// How often (in rows) writing a large CSV looks at the interrupt flag.
+const ROWS_PER_POLL: usize = 1 << 16;
+
+/// Runs `work` on its own thread and waits for it, looking at the interrupt flag every 20 ms:
+/// its result, or an interrupted error (saying it was `doing`) within that long after a
+/// Ctrl-C. The closed forms take seconds at m = 1e8 and poll nothing themselves; an abandoned
+/// thread ends with the process, which exits right after.
+fn interruptible<T: Send + 'static>(
+    ctx: &Context<'_>,
+    doing: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CliError> {
+    let handle = std::thread::spawn(work);
+    while !handle.is_finished() {
+        if ctx.interrupted.load(Ordering::Relaxed) {
+            return Err(CliError::interrupted(doing));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Ok(handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 
 /// The flag a theory error is about.
@@ -147,7 +203,12 @@ fn flag_for(e: &TheoryError) -> &'static str {
     match e {
         TheoryError::InvalidParameter { name: "lambda", .. } => "--lambda",
         TheoryError::InvalidParameter { name: "h", .. } => "--step",
-        TheoryError::InvalidParameter { name: "sigma", .. } => "--sigma",
+        // ||w0||^2 = m sigma^2 overflows (or theta is beyond the continuum) for a huge sigma;
+        // with --init-file the caller says "--init-file" instead.
+        TheoryError::InvalidParameter {
+            name: "sigma" | "theta" | "sq_norm0",
+            ..
+        } => "--sigma",
         TheoryError::InvalidParameter { name: "t_min", .. } => "--t-min",
         TheoryError::InvalidParameter {
             name: "t_max" | "t",
@@ -166,7 +227,7 @@ fn flag_for(e: &TheoryError) -> &'static str {
 }
 
 /// Runs `sparsify predict`.
-pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, CliError> {
+pub(crate) fn execute(args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
     let discretisation = match args.step {
         Some(h) => Discretisation::Euler { h },
         None => Discretisation::Continuous,
@@ -178,17 +239,21 @@ pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, 
     if !args.continuum {
         args.weights.check_seed()?;
     }
-    if args.summary.as_deref() == Some(args.out.as_path()) {
-        return Err(CliError::usage(format!(
-            "--summary {}: the same file as --out; give them different paths",
-            args.out.display()
-        )));
-    }
-    let mut out = PendingOutput::create("--out", &args.out)?;
+    let out = PendingOutput::create("--out", &args.out)?;
     let summary_out = match &args.summary {
         Some(path) => Some(PendingOutput::create("--summary", path)?),
         None => None,
     };
+    let inputs: Vec<(&str, &std::path::Path)> = args
+        .weights
+        .init_file
+        .as_deref()
+        .map(|p| ("--init-file", p))
+        .into_iter()
+        .collect();
+    let all: Vec<&PendingOutput> = std::iter::once(&out).chain(&summary_out).collect();
+    check_distinct(&all, &inputs)?;
+    let stop = || ctx.interrupted.load(Ordering::Relaxed);
     let mut summary = PredictSummary {
         command: "predict",
         sparsify_version: env!("CARGO_PKG_VERSION"),
@@ -210,9 +275,14 @@ pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, 
         rows: 0,
         out: &args.out,
     };
+    let interrupted = std::io::Error::other("interrupted");
+    let curve;
+    let times;
+    let csv: Content<'_>;
     if args.continuum {
-        let rows = continuum_rows(args, cfg)?;
-        out.write(|w| write_curve(w, &rows))?;
+        curve = continuum_rows(args, cfg, ctx)?;
+        let rows = &curve;
+        csv = Content::Text(Box::new(move |w| write_curve(w, rows, &stop)));
         summary.m = Some(args.weights.m);
         summary.sigma = Some(
             args.weights
@@ -221,29 +291,58 @@ pub(crate) fn execute(args: &PredictArgs, _ctx: &mut Context<'_>) -> Result<u8, 
         );
         summary.rows = rows.len();
     } else {
-        let (w0, record) = initial_weights(&args.weights)?;
-        let times = death_times(w0.as_slice(), &cfg).map_err(|e| theory(flag_for(&e), &e))?;
-        out.write(|w| write_death_times(w, times.as_slice()))?;
+        if args.weights.init_file.is_none() {
+            memory::check(
+                &format!("--m {}", args.weights.m),
+                memory::Need::bytes(DEATH_TIMES_BYTES_PER_WEIGHT, args.weights.m, "weights"),
+            )?;
+        }
+        let (w0, record) = initial_weights(&args.weights, &stop)?;
+        if args.weights.init_file.is_some() {
+            memory::check(
+                "--init-file",
+                memory::Need::bytes(DEATH_TIMES_BYTES_PER_WEIGHT - 8, w0.len(), "weights"),
+            )?;
+        }
+        times = interruptible(ctx, "predicting the death times", move || {
+            death_times(w0.as_slice(), &cfg)
+        })?
+        .map_err(|e| {
+            let flag = match flag_for(&e) {
+                "--sigma" | "initial weights" if args.weights.init_file.is_some() => "--init-file",
+                flag => flag,
+            };
+            theory(flag, &e)
+        })?;
+        let t = times.as_slice();
+        csv = Content::Text(Box::new(move |w| write_death_times(w, t, &stop)));
         summary.initialisation = Some(record);
         summary.rows = times.as_slice().len();
     }
-    if let Some(mut summary_out) = summary_out {
-        summary_out.write(|w| {
-            serde_json::to_writer_pretty(&mut *w, &summary)?;
-            writeln!(w)
-        })?;
-        out.commit()?;
-        summary_out.commit()?;
-    } else {
-        out.commit()?;
+    let mut outputs = vec![(out, csv)];
+    if let Some(summary_out) = summary_out {
+        let summary = &summary;
+        outputs.push((
+            summary_out,
+            Content::Text(Box::new(move |w| {
+                serde_json::to_writer_pretty(&mut *w, summary)?;
+                writeln!(w)
+            })),
+        ));
     }
-    Ok(exit::SUCCESS)
+    match write_all(outputs) {
+        Err(CliError::Io { source, .. }) if source.kind() == interrupted.kind() && stop() => {
+            Err(CliError::interrupted("writing the prediction"))
+        }
+        other => other.map(|()| exit::SUCCESS),
+    }
 }
 
 /// The continuum curve on the requested log grid of `t`.
 fn continuum_rows(
     args: &PredictArgs,
     cfg: PredictionConfig,
+    ctx: &Context<'_>,
 ) -> Result<Vec<sparsify_theory::slow_manifold::CurveRow>, CliError> {
     let continuum = match args.weights.sigma {
         Some(s) => HalfNormalContinuum::new(args.weights.m, s),
@@ -265,17 +364,42 @@ fn continuum_rows(
     };
     if !(t_min.is_finite() && t_min > 0.0) {
         return Err(CliError::usage(format!(
-            "--t-min {t_min}: must be a finite number > 0"
+            "--t-min {}: must be a finite number > 0",
+            fmt_f64(t_min)
         )));
     }
     if !(t_max.is_finite() && t_max >= t_min) {
         return Err(CliError::usage(format!(
-            "--t-max {t_max}: must be a finite number >= the first time of the grid, {t_min}"
+            "--t-max {}: must be a finite number >= the first time of the grid, {}",
+            fmt_f64(t_max),
+            fmt_f64(t_min)
         )));
     }
+    // The grid has ceil(decades * points per decade) + 1 points; refused before it is made.
+    // (The ratio itself must be finite: the grid is built from it.)
+    if !(t_max / t_min).is_finite() {
+        return Err(CliError::usage(format!(
+            "--t-max {} / --t-min {}: the ratio overflows; narrow the range",
+            fmt_f64(t_max),
+            fmt_f64(t_min)
+        )));
+    }
+    let points = ((t_max / t_min).log10() * args.points_per_decade as f64).ceil() + 2.0;
+    let points = if points < usize::MAX as f64 {
+        points as usize
+    } else {
+        usize::MAX
+    };
+    memory::check(
+        &format!("--points-per-decade {}", args.points_per_decade),
+        memory::Need::bytes(CURVE_BYTES_PER_POINT, points, "grid points"),
+    )?;
     let grid =
         log_grid(t_min, t_max, args.points_per_decade).map_err(|e| theory(flag_for(&e), &e))?;
-    manifold.curve(&grid).map_err(|e| theory(flag_for(&e), &e))
+    interruptible(ctx, "computing the continuum curve", move || {
+        manifold.curve(&grid)
+    })?
+    .map_err(|e| theory(flag_for(&e), &e))
 }
 
 /// `z` with `2 m Q(z) = 1`, `Q(z) = 1 - Phi(z)` (from the theory crate's erfc-based tail
@@ -296,13 +420,20 @@ pub(crate) fn z_where_one_survives(m: usize) -> f64 {
     0.5 * (lo + hi)
 }
 
-fn write_death_times(w: &mut dyn Write, times: &[f64]) -> std::io::Result<()> {
+fn write_death_times(
+    w: &mut dyn Write,
+    times: &[f64],
+    stop: &dyn Fn() -> bool,
+) -> std::io::Result<()> {
     writeln!(w, "m_prime,t")?;
     // times[n - 1] belongs to m' = n; rows from m - 1 down to 1, in the order they happen.
     // The transient shift (about 0.06 time units) can place the very first deaths of a run
     // with a strong pull (large lambda ||w0||_1) slightly before t = 0; nothing dies before
     // the run starts, so those times are written as 0.
     for (i, &t) in times.iter().enumerate().rev() {
+        if i % ROWS_PER_POLL == 0 && stop() {
+            return Err(std::io::Error::other("interrupted"));
+        }
         writeln!(w, "{},{}", i + 1, fmt_f64(t.max(0.0)))?;
     }
     Ok(())
@@ -311,9 +442,13 @@ fn write_death_times(w: &mut dyn Write, times: &[f64]) -> std::io::Result<()> {
 fn write_curve(
     w: &mut dyn Write,
     rows: &[sparsify_theory::slow_manifold::CurveRow],
+    stop: &dyn Fn() -> bool,
 ) -> std::io::Result<()> {
     writeln!(w, "t,m_prime,one_norm,relative_variance")?;
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
+        if i % ROWS_PER_POLL == 0 && stop() {
+            return Err(std::io::Error::other("interrupted"));
+        }
         writeln!(
             w,
             "{},{},{},{}",

@@ -137,7 +137,7 @@ impl InitialWeights {
         self.w
     }
 
-    fn check_m_sigma(m: usize, sigma: Option<f64>) -> Result<f64, CoreError> {
+    pub(crate) fn check_m_sigma(m: usize, sigma: Option<f64>) -> Result<f64, CoreError> {
         if m < 2 {
             return Err(CoreError::TooFewWeights { m });
         }

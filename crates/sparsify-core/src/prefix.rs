@@ -116,6 +116,22 @@ impl Mark {
     }
 }
 
+/// Weights between two polls of the stop request in [`PrefixMoments::new_until`].
+pub const STOP_POLL: usize = 1 << 20;
+
+/// One step of the forward recurrence: the mark at `n` (stored every [`BLOCK`]), then the state
+/// at `n + 1`.
+#[inline]
+fn mark_step(w0: &[f64], marks: &mut Vec<Mark>, mut state: Mark, n: usize) -> Mark {
+    if (n - 1).is_multiple_of(BLOCK) {
+        marks.push(state);
+    }
+    if n < w0.len() {
+        state.advance(n, w0[n - 1] - w0[n]);
+    }
+    state
+}
+
 /// The sorted initial weights with their prefix moments (see the module docs).
 #[derive(Debug, Clone)]
 pub struct PrefixMoments {
@@ -136,13 +152,27 @@ impl PrefixMoments {
         let mut marks = Vec::with_capacity(m / BLOCK + 1);
         let mut state = Mark::default();
         for n in 1..=m {
-            if (n - 1) % BLOCK == 0 {
-                marks.push(state);
-            }
-            if n < m {
-                state.advance(n, w0[n - 1] - w0[n]);
-            }
+            state = mark_step(&w0, &mut marks, state, n);
         }
+        Self::from_marks(w0, marks)
+    }
+
+    /// [`Self::new`], polling `stop` every [`STOP_POLL`] weights (a few milliseconds of
+    /// work): `None` as soon as it returns true. The moments are the same as `new`'s.
+    pub fn new_until(w0: Vec<f64>, stop: &(dyn Fn() -> bool + Sync)) -> Option<Self> {
+        let m = w0.len();
+        let mut marks = Vec::with_capacity(m / BLOCK + 1);
+        let mut state = Mark::default();
+        for n in 1..=m {
+            if n.is_multiple_of(STOP_POLL) && stop() {
+                return None;
+            }
+            state = mark_step(&w0, &mut marks, state, n);
+        }
+        Some(Self::from_marks(w0, marks))
+    }
+
+    fn from_marks(w0: Vec<f64>, marks: Vec<Mark>) -> Self {
         Self {
             w0,
             marks,

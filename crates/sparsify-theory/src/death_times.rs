@@ -44,6 +44,15 @@
 //! within 0.0012 (m = 1e5, lambda = 1e-5), 0.0036 (m = 1e4, lambda = 1e-4) and 0.011 time
 //! units (m = 1e3, lambda = 1e-3).
 //!
+//! # Ties
+//! Equal weights die at one instant (a zero-length piece). The `g` largest weights, if they
+//! are exactly equal, never die: `F(theta) = g (w0[0] - theta)^2` near them and the integral
+//! of `1/sqrt(F)` diverges, so the times of `m' <= 1 .. g-1` are `+inf`. Ties are found by
+//! exact comparison of the weights, never through the rounded prefix mean (which can sit an ulp
+//! above a run of equal weights). Weights an ulp apart are distinct and separate in finite
+//! time. Times are non-decreasing in death order: a time that rounding would place before the
+//! previous death is raised to it (the proptest of ties and ulp neighbours needs this).
+//!
 //! # Accuracy and summation order
 //! `mu` and `c` come from compensated prefix sums: `S1` with Neumaier's sum, and `c` Welford
 //! style as the compensated sum of the non-negative increments `d^2 (k-1)/k`,
@@ -213,22 +222,40 @@ pub fn death_times(w0: &[f64], cfg: &PredictionConfig) -> Result<DeathTimes, The
         0.0
     };
     let k_log = cfg.log_coefficient();
-    let mut times = vec![0.0; m - 1];
+    // The largest weights that are exactly equal to w0[0] never separate: F vanishes like
+    // top (w0[0] - theta)^2 as theta reaches them, so the integral of 1/sqrt(F) diverges and
+    // m' stays >= top for ever. This is decided by exact comparison, not from the prefix
+    // moments, whose rounded mean of equal weights can land an ulp above them (that made the
+    // last piece finite and F(w0[0]) = 0, so the log term sent the times to -inf).
+    let top = w0.iter().take_while(|&&w| w == w0[0]).count();
+    let mut times = vec![f64::INFINITY; m - 1];
     let mut integral = Neumaier::new();
-    // Piece with k survivors: theta from w0[k] (0 for k = m) up to w0[k-1].
-    for k in (2..=m).rev() {
+    // Piece with k survivors: theta from w0[k] (0 for k = m) up to w0[k-1]. Pieces with
+    // k <= top would be the tied top group's, whose times stay infinite.
+    for k in ((top + 1)..=m).rev() {
         let a = if k == m { 0.0 } else { w0[k] };
         let b = w0[k - 1];
-        integral.add(moments.segment(k, a, b));
         // Now theta = w0[k-1]: the first instant with m' <= k-1.
         let n = k - 1;
+        if k < m && a == b {
+            // Coordinates k-1 and k are tied: they die at the same instant, so the time is
+            // the one just computed, exactly (a zero-length piece, but the log term evaluated
+            // with n instead of n + 1 survivors could differ by an ulp).
+            times[n - 1] = times[n];
+            continue;
+        }
+        integral.add(moments.segment(k, a, b));
         let leading = integral.value() / cfg.lambda;
-        times[n - 1] = if leading.is_infinite() || k_log == 0.0 {
+        let t = if leading.is_infinite() || k_log == 0.0 {
             leading - shift
         } else {
             let f = moments.f_at(n, b);
             leading + k_log * (f0 / f).ln() - shift
         };
+        // Deaths happen in order: never before the previous one. Exact arithmetic keeps the
+        // times increasing (the first-order condition on lambda above); this guards against
+        // rounding when two weights are an ulp apart, and against F rounding to 0.
+        times[n - 1] = if k < m && t < times[n] { times[n] } else { t };
     }
     Ok(DeathTimes { times })
 }
@@ -649,6 +676,212 @@ mod tests {
                 abs0 > 0.5 && outside0 > 10.0 * outside,
                 "{name}: {abs0} {outside0}"
             );
+        }
+    }
+
+    /// FNV-1a over the bits of every time: a digest that changes if any time changes by one
+    /// bit.
+    fn digest(times: &[f64]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for t in times {
+            for b in t.to_bits().to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    /// Every variant the CLI can ask for.
+    fn all_variants(lambda: f64) -> [PredictionConfig; 4] {
+        [
+            cfg(lambda, Order::Leading, Discretisation::Continuous, false),
+            cfg(lambda, Order::FirstOrder, Discretisation::Continuous, true),
+            cfg(
+                lambda,
+                Order::FirstOrder,
+                Discretisation::Euler { h: 0.5 },
+                true,
+            ),
+            cfg(
+                lambda,
+                Order::Leading,
+                Discretisation::Euler { h: 0.5 },
+                false,
+            ),
+        ]
+    }
+
+    /// The invariants of any prediction: no NaN and no -inf; `m' <= n` is infinite exactly
+    /// when the `n + 1` largest weights are equal; times non-decreasing in death order.
+    fn check_tie_invariants(w0: &[f64], dt: &DeathTimes) -> Result<(), String> {
+        let times = dt.as_slice();
+        if times.len() + 1 != w0.len() {
+            return Err(format!("{} times for {} weights", times.len(), w0.len()));
+        }
+        let top = w0.iter().take_while(|&&w| w == w0[0]).count();
+        for (i, &t) in times.iter().enumerate() {
+            let n = i + 1;
+            if t.is_nan() || t == f64::NEG_INFINITY {
+                return Err(format!("m' <= {n} at t = {t}"));
+            }
+            if (n < top) != t.is_infinite() {
+                return Err(format!(
+                    "m' <= {n} at t = {t} with a tied top group of {top}"
+                ));
+            }
+            // times[i] is m' <= i + 1; the next death (m' <= i) must not come earlier.
+            if i > 0 && times[i - 1] < t {
+                return Err(format!(
+                    "m' <= {} at {} before m' <= {n} at {t}",
+                    i,
+                    times[i - 1]
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_tied_top_group_never_dies_in_any_variant() {
+        // 0.1 and 0.7 are the values whose prefix mean rounds an ulp above them (the cause of
+        // the -inf times `sparsify predict` wrote as 0); 0.5 and 0.3 are not.
+        for x in [0.1, 0.3, 0.5, 0.7] {
+            // m <= 6 keeps ||w0||_2^2 < 3, where Euler's first step at h = 0.5 keeps signs.
+            for m in 2..=6 {
+                // All equal: nothing ever dies.
+                let all = vec![x; m];
+                // Two equal top weights above distinct smaller ones.
+                let mut two = vec![x, x];
+                two.extend((2..m).map(|j| x / (j as f64)));
+                // A tied top group of m - 1 above one smaller weight (the shape).
+                let mut group = vec![x; m - 1];
+                group.push(x / 2.0);
+                for w0 in [&all, &two, &group] {
+                    for c in all_variants(1e-3) {
+                        let dt = death_times(w0, &c).unwrap();
+                        check_tie_invariants(w0, &dt).unwrap_or_else(|e| panic!("{w0:?}: {e}"));
+                    }
+                }
+                assert!(
+                    death_times(&all, &all_variants(1e-3)[1])
+                        .unwrap()
+                        .as_slice()
+                        .iter()
+                        .all(|t| t.is_infinite())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ties_in_the_middle_die_together_at_the_limit_of_near_ties() {
+        // A group tied below the top dies at one instant, and that instant is the limit of
+        // the separated case: the closed form is continuous in w0, so spreading the group by
+        // 1e-9 moves the time by O(1e-9) relative (log singularities are only at the top).
+        // 1e-6 relative leaves a factor 1000 for the logarithmic factor and rounding.
+        for x in [0.5, 0.1, 0.7] {
+            let tied = [0.9, x, x, x, 0.05];
+            let spread = [0.9, x + 1e-9, x, x - 1e-9, 0.05];
+            for c in all_variants(1e-3) {
+                let dt = death_times(&tied, &c).unwrap();
+                check_tie_invariants(&tied, &dt).unwrap();
+                let t = dt.as_slice();
+                // m' <= 3, 2, 1 all happen when theta reaches x: bitwise one time.
+                assert_eq!(t[0].to_bits(), t[2].to_bits(), "{t:?}");
+                assert_eq!(t[1].to_bits(), t[2].to_bits(), "{t:?}");
+                let near = death_times(&spread, &c).unwrap();
+                for (n, (&a, &b)) in t.iter().zip(near.as_slice()).enumerate() {
+                    assert!((a / b - 1.0).abs() < 1e-6, "m' <= {}: {a} vs {b}", n + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weights_one_ulp_apart_are_distinct_and_ordered() {
+        for x in [0.1_f64, 0.5, 0.7] {
+            let below = x.next_down();
+            // Top pair one ulp apart: they separate, late but in finite time, and later than
+            // a pair further apart (the last death time grows as the top gap shrinks).
+            let ulp_top = [x, below, 0.05];
+            let wide_top = [x, x - 1e-3, 0.05];
+            // One ulp apart in the middle.
+            let ulp_mid = [0.95, x, below, below.next_down(), 0.05];
+            for c in all_variants(1e-3) {
+                for w0 in [&ulp_top[..], &wide_top[..], &ulp_mid[..]] {
+                    let dt = death_times(w0, &c).unwrap();
+                    check_tie_invariants(w0, &dt).unwrap_or_else(|e| panic!("{w0:?}: {e}"));
+                }
+                let last = |w0: &[f64]| death_times(w0, &c).unwrap().first_time_at_most(1);
+                assert!(last(&ulp_top) > last(&wide_top), "x = {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn untied_predictions_are_bitwise_those_before_the_tie_handling() {
+        // Regression pin: the digests below are of the output of commit a20b103 (before ties
+        // were handled), for the reference fixtures (distinct weights) under every variant.
+        // Handling ties must not move a single bit of an untied prediction.
+        let fixtures: [&[u8]; 4] = [
+            include_bytes!("../../../tests/fixtures/reference/small_m1e4_l1e-4.w0.npy"),
+            include_bytes!("../../../tests/fixtures/reference/tiny_quantile_m1e3_l1e-3.w0.npy"),
+            include_bytes!("../../../tests/fixtures/reference/paper_m1e5_l1e-5.w0.npy"),
+            include_bytes!("../../../tests/fixtures/reference/quantile_m1e5_l1e-5.w0.npy"),
+        ];
+        let variants = [
+            (Order::Leading, Discretisation::Continuous, false),
+            (Order::FirstOrder, Discretisation::Continuous, true),
+            (Order::FirstOrder, Discretisation::Euler { h: 0.5 }, true),
+        ];
+        let mut got = Vec::new();
+        for npy in fixtures {
+            let w0 = npy_f64(npy);
+            assert!(w0.windows(2).all(|p| p[0] > p[1]), "fixture has ties");
+            for &(order, disc, shift) in &variants {
+                let dt = death_times(&w0, &cfg(1e-4, order, disc, shift)).unwrap();
+                assert_eq!(dt.m(), w0.len());
+                got.push(digest(dt.as_slice()));
+            }
+        }
+        let pinned: [u64; 12] = [
+            0x273f_576c_9fa1_5245,
+            0x587c_a773_5e19_e999,
+            0x7146_e3a2_3286_437e,
+            0x4706_6c4b_8bdd_f287,
+            0xe9cc_879d_8b2b_13f9,
+            0xf978_606d_a735_1a63,
+            0x38bd_faf1_b3d8_d365,
+            0x9a07_22c4_83ef_1946,
+            0x5e5c_0b52_5f6b_e221,
+            0xf067_22a5_b3c9_7fa0,
+            0x2601_0dda_e754_3988,
+            0x27ee_7359_3913_6cf9,
+        ];
+        assert_eq!(got, pinned, "{got:#x?}");
+    }
+
+    proptest! {
+        #[test]
+        fn ties_and_near_ties_keep_the_invariants(
+            picks in proptest::collection::vec((0_usize..5, 0_u32..3), 2..20),
+            variant in 0_usize..4,
+        ) {
+            // Weights drawn from five values, each possibly moved down by one or two ulps:
+            // exact ties, ulp neighbours and distinct weights, in every arrangement.
+            let values = [0.35_f64, 0.3, 0.1, 0.05, 0.025];
+            let mut w0: Vec<f64> = picks
+                .iter()
+                .map(|&(v, ulps)| (0..ulps).fold(values[v], |w, _| w.next_down()))
+                .collect();
+            w0.sort_by(|a, b| b.total_cmp(a));
+            // lambda ||w0||_1/||w0||_2 <= 1e-3 sqrt(19) < 1 and ||w0||_2^2 <= 19 * 0.35^2 < 3
+            // (Euler's first step at h = 0.5 keeps signs): every variant is valid.
+            let dt = death_times(&w0, &all_variants(1e-3)[variant]).unwrap();
+            if let Err(e) = check_tie_invariants(&w0, &dt) {
+                prop_assert!(false, "{:?}: {}", w0, e);
+            }
         }
     }
 

@@ -12,7 +12,9 @@
 //! - [`continuum`]: the half-normal continuum limit `N`, `G`, `F` and the relative variance;
 //! - [`slow_manifold`]: whole curves `m'(t)`, `||w||_1(t)`, `rho(t)` from the continuum, and
 //!   the full stiff `(alpha, theta)` flow with its transient;
-//! - [`winner`]: the relative gap of the two largest weights and the final weight.
+//! - [`winner`]: the relative gap of the two largest weights and the final weight;
+//! - [`collisions`]: for the n-feature model, the exact distributions of initial-argmax
+//!   collisions and of the occupancy model's polysemantic count, and the relocation model.
 //!
 //! It is **not** a simulator (that is `sparsify-core`, which this crate deliberately does not
 //! depend on, so that agreement between theory and simulation means something), and it does no
@@ -42,6 +44,7 @@
 //! feature benefit and l1 regularization" (Victor Lecomte, 2023).
 #![deny(missing_docs)]
 
+pub mod collisions;
 pub mod continuum;
 pub mod death_times;
 mod error;

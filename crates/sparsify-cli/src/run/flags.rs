@@ -52,13 +52,25 @@ times t = step*h (h from --step, which sets only that grid), plus the end of the
 empty step field; the deaths CSV gives each located crossing time t with an empty step field.
 
 A run whose survivors reach a state it cannot leave (tied weights at their fixed point, or
-weights that Euler's rounding has merged) stops there: stop reason \"stalled\", exit 0.
+weights that Euler's rounding has merged) stops there: stop reason \"stalled\", exit 0. A run
+estimated to need more than --max-steps steps is refused before it starts.
 
-Exit codes: 0 done (one survivor left, or stalled); 2 a bad flag, value or input file, or a
-run estimated to need more than --max-steps steps (nothing is run, nothing is written), or a
-run that became unstable or overflowed (nothing is written); 74 an output could not be
-written; 130 stopped by Ctrl-C (all outputs are still written, the summary says
-\"complete\": false).";
+Outputs: a regular file is written to a temporary directory .sparsify-*.tmp beside it and
+renamed into place once every output is complete, so it is replaced whole or not at all; a
+symlink is followed (its target is replaced, the link kept); a device or FIFO (/dev/null,
+/dev/stdout, a named pipe) is written directly. An output that is the --init-file or another
+output (however spelled), a directory, or a path in a directory that does not exist is refused
+before the run. When one output cannot be written, no file is replaced.
+
+Signals: the first Ctrl-C (or SIGTERM) stops the run within a second; a run stopped in its
+loop writes every output, marked \"complete\": false; stopped while drawing, sorting or
+summing the initial weights, it writes nothing. A second Ctrl-C (or SIGTERM) exits at once,
+removes the temporary files and leaves every output path as it was.
+
+Exit codes: 0 done (one survivor left, or stalled); 2 a bad flag, value or input file, more
+memory than the machine has, or more steps than --max-steps (refused before the run, nothing
+written), or a step found unstable or an overflow during the run (nothing written); 74 an
+output could not be written (no file replaced); 130 stopped by Ctrl-C, 143 stopped by SIGTERM.";
 
 /// The flags of `sparsify run`.
 #[derive(Debug, Args)]
@@ -72,7 +84,7 @@ pub(crate) struct RunArgs {
         long,
         value_name = "LAMBDA",
         default_value = "1e-5",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     pub(crate) lambda: f64,
 
@@ -83,7 +95,7 @@ pub(crate) struct RunArgs {
         long,
         value_name = "H",
         default_value = "0.5",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     pub(crate) step: f64,
 
@@ -178,12 +190,12 @@ pub(crate) struct SolverArgs {
 
     /// Relative tolerance of --method adaptive (refused with other methods): a number in
     /// [1e-14, 1) [default: 1e-8].
-    #[arg(long, value_name = "RTOL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "RTOL", allow_hyphen_values = true)]
     pub(crate) rtol: Option<f64>,
 
     /// Absolute tolerance of --method adaptive (refused with other methods), in units of the
     /// weights: a finite number > 0 [default: 1e-12].
-    #[arg(long, value_name = "ATOL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "ATOL", allow_hyphen_values = true)]
     pub(crate) atol: Option<f64>,
 
     /// The step budget: a run whose closed-form length (the slow-manifold time until one

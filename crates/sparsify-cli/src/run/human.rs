@@ -16,7 +16,9 @@ impl Report<'_> {
         let s = &o.final_state;
         let init = &self.init;
         let source = match (&init.init_file, init.rng, init.seed) {
-            (Some(path), _, _) => format!("weights from {path}"),
+            (Some(path), _, _) => {
+                format!("weights from {}", crate::error::escape_controls(path))
+            }
             (None, Some(rng), Some(seed)) => format!("{} init, {rng} seed {seed}", init.init),
             _ => format!("{} init", init.init),
         };

@@ -34,7 +34,8 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
     args.weights.check_seed()?;
     check_parallel_init(args)?;
     let outputs = Outputs::create(args)?;
-    let (w0, init) = run_initial_weights(args, ctx.progress)?;
+    check_memory(args, &plan)?;
+    let (w0, init) = run_initial_weights(args, ctx)?;
     plan.check_budget(&w0)?;
     let m = w0.len();
     // The figure needs the initial weights (their number) after the simulation has taken them.
@@ -67,11 +68,17 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         parallel_init: args.parallel_init,
         outcome: &outcome,
     };
-    let any_output = outputs.any() || args.figure.is_some();
-    outputs.write_all(&report)?;
-    if let (Some(path), Some(w0)) = (&args.figure, figure_w0) {
-        write_figure(path, args, &plan, w0, &outcome.script_log)?;
-    }
+    let any_output = outputs.any();
+    outputs.write_all(&report, |staged, shown_as| {
+        write_figure(
+            staged,
+            shown_as,
+            args,
+            &plan,
+            figure_w0.unwrap_or_default(),
+            &outcome.script_log,
+        )
+    })?;
     if !any_output {
         report
             .print_human(ctx.stdout)
@@ -118,45 +125,54 @@ fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
 }
 
 /// The run's initial weights, with a spinner at large m; `--parallel-init` uses the parallel
-/// seeded stream.
+/// seeded stream. Stops within a second of an interrupt (then nothing is written).
 fn run_initial_weights(
     args: &RunArgs,
-    progress: bool,
+    ctx: &Context<'_>,
 ) -> Result<(InitialWeights, InitRecord), CliError> {
     let phase = Phase::start(
-        progress
+        ctx.progress
             && args.weights.init_file.is_none()
             && args.weights.m >= solve::PHASE_SPINNER_FROM_M,
         format!("drawing and sorting {} initial weights", args.weights.m),
     );
+    let stop = || ctx.interrupted.load(std::sync::atomic::Ordering::Relaxed);
     let result = if args.parallel_init {
-        InitialWeights::half_normal_parallel(args.weights.seed, args.weights.m, args.weights.sigma)
-            .map_err(|e| CliError::core(flag_for(&e), &e))
-            .map(|w0| {
-                let record = InitRecord {
-                    init: "half-normal",
-                    rng: Some("pcg64-parallel"),
-                    seed: Some(args.weights.seed),
-                    sigma: Some(
-                        args.weights
-                            .sigma
-                            .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
-                    ),
-                    init_file: None,
-                    abs: false,
-                };
-                (w0, record)
-            })
+        InitialWeights::half_normal_parallel_until(
+            args.weights.seed,
+            args.weights.m,
+            args.weights.sigma,
+            &stop,
+        )
+        .map_err(|e| CliError::core(flag_for(&e), &e))
+        .and_then(|w0| w0.ok_or_else(|| CliError::interrupted("drawing the initial weights")))
+        .map(|w0| {
+            let record = InitRecord {
+                init: "half-normal",
+                rng: Some("pcg64-parallel"),
+                seed: Some(args.weights.seed),
+                sigma: Some(
+                    args.weights
+                        .sigma
+                        .unwrap_or_else(|| InitialWeights::default_sigma(args.weights.m)),
+                ),
+                init_file: None,
+                abs: false,
+            };
+            (w0, record)
+        })
     } else {
-        init::initial_weights(&args.weights)
+        init::initial_weights(&args.weights, &stop)
     };
     phase.finish();
     result
 }
 
-/// Renders the main figure of this run to `path` (after the other outputs are in place).
+/// Renders the main figure of this run to `path` (a file in the output's staging directory);
+/// errors name the user's path `shown_as`.
 fn write_figure(
     path: &Path,
+    shown_as: &Path,
     args: &RunArgs,
     plan: &Plan,
     w0: Vec<f64>,
@@ -174,14 +190,53 @@ fn write_figure(
     };
     let fig = figures::sparsification(&data);
     sparsify_plot::render(&fig, path).map_err(|e| match e {
-        PlotError::Io { source, .. } => CliError::io(path, source),
+        PlotError::Io { source, .. } => CliError::io(shown_as, source),
         // Nothing drawable: an output that could not be written, said in the run's terms.
         PlotError::EmptyFigure { .. } => CliError::io(
-            path,
+            shown_as,
             std::io::Error::other(
                 "nothing to draw: the run has no logged step at t > 0 with a weight left",
             ),
         ),
-        other => CliError::io(path, std::io::Error::other(other.to_string())),
+        // The path given to the renderer is a staging name the user never chose: the
+        // message names the user's path (above) and says what failed without it.
+        PlotError::UnsupportedExtension { .. } => CliError::io(
+            shown_as,
+            std::io::Error::other("the file name must end in .png or .svg"),
+        ),
+        other => CliError::io(shown_as, std::io::Error::other(other.to_string())),
     })
+}
+
+/// Bytes per weight that the solver allocates on top of the weights themselves (8 bytes
+/// each): none for `EulerSim`; the drift buffer of `DynamicsEuler`; the prefix moments' marks
+/// (48 bytes per 1024 weights); the full adaptive flow's state, its seven Dormand-Prince
+/// stages and their scratch vectors (about 15 vectors of m').
+fn solver_bytes_per_weight(plan: &Plan) -> Result<f64, CliError> {
+    let dynamics = plan.dynamics.as_ref();
+    let solver = plan.solver()?;
+    Ok(if solver.uses_prefix_moments(dynamics) {
+        48.0 / 1024.0
+    } else {
+        match solver.routine(dynamics) {
+            "EulerSim" => 0.0,
+            "DynamicsEuler" => 8.0,
+            _ => 15.0 * 8.0,
+        }
+    })
+}
+
+/// Refuses a run whose weights and solver need more memory than the machine has, before
+/// anything is allocated (`--m 1e10` would need 80 GB for the weights alone).
+fn check_memory(args: &RunArgs, plan: &Plan) -> Result<(), CliError> {
+    if args.weights.init_file.is_some() {
+        // The file's reader checks as it reads, and the file's size bounds the weights.
+        return Ok(());
+    }
+    let figure_copy = if args.figure.is_some() { 8.0 } else { 0.0 };
+    let per_weight = 8.0 + figure_copy + solver_bytes_per_weight(plan)?;
+    crate::memory::check(
+        &format!("--m {}", args.weights.m),
+        crate::memory::Need::per_item(per_weight, args.weights.m, "weights"),
+    )
 }

@@ -11,7 +11,7 @@ use super::flags::RunArgs;
 use super::solve::Outcome;
 use crate::error::CliError;
 use crate::init::InitRecord;
-use crate::io::{PendingOutput, fmt_f64};
+use crate::io::{self, Content, PendingOutput, fmt_f64};
 
 /// Everything a run reports.
 pub(crate) struct Report<'a> {
@@ -36,82 +36,98 @@ pub(crate) struct RunSolver {
     pub(crate) atol: Option<f64>,
 }
 
-/// The requested outputs, created (empty, temporary) before the run.
+/// The requested outputs, resolved, checked and staged before the run.
 pub(crate) struct Outputs {
     trajectory: Option<PendingOutput>,
     deaths: Option<PendingOutput>,
     summary: Option<PendingOutput>,
+    figure: Option<PendingOutput>,
 }
 
 impl Outputs {
     pub(crate) fn create(args: &RunArgs) -> Result<Self, CliError> {
-        let requested = [
-            ("--trajectory", &args.trajectory),
-            ("--deaths", &args.deaths),
-            ("--summary", &args.summary),
-            ("--figure", &args.figure),
-        ];
-        for (i, (flag_a, a)) in requested.iter().enumerate() {
-            for (flag_b, b) in &requested[i + 1..] {
-                if let (Some(a), Some(b)) = (a, b)
-                    && a == b
-                {
-                    return Err(CliError::usage(format!(
-                        "{flag_a} and {flag_b} both name {}: give each output its own file",
-                        a.display()
-                    )));
-                }
-            }
-        }
-        if let Some(path) = &args.figure {
-            check_figure_path(path)?;
-        }
         let create = |flag, path: &Option<PathBuf>| {
             path.as_deref()
                 .map(|p| PendingOutput::create(flag, p))
                 .transpose()
         };
-        Ok(Self {
+        let outputs = Self {
             trajectory: create("--trajectory", &args.trajectory)?,
             deaths: create("--deaths", &args.deaths)?,
             summary: create("--summary", &args.summary)?,
-        })
+            figure: args.figure.as_deref().map(check_figure_path).transpose()?,
+        };
+        let all: Vec<&PendingOutput> = [
+            &outputs.trajectory,
+            &outputs.deaths,
+            &outputs.summary,
+            &outputs.figure,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let inputs: Vec<(&str, &Path)> = args
+            .weights
+            .init_file
+            .as_deref()
+            .map(|p| ("--init-file", p))
+            .into_iter()
+            .collect();
+        io::check_distinct(&all, &inputs)?;
+        Ok(outputs)
     }
 
     pub(crate) fn any(&self) -> bool {
-        self.trajectory.is_some() || self.deaths.is_some() || self.summary.is_some()
+        self.trajectory.is_some()
+            || self.deaths.is_some()
+            || self.summary.is_some()
+            || self.figure.is_some()
     }
 
-    /// Fills every output, then renames them all into place: a failed write leaves none.
-    pub(crate) fn write_all(self, report: &Report<'_>) -> Result<(), CliError> {
+    /// Fills every output, then puts them all in place: a failed write replaces none.
+    /// `figure(staged, shown_as)` renders the figure to `staged`.
+    pub(crate) fn write_all(
+        self,
+        report: &Report<'_>,
+        figure: impl FnOnce(&Path, &Path) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
         let Self {
-            mut trajectory,
-            mut deaths,
-            mut summary,
+            trajectory,
+            deaths,
+            summary,
+            figure: figure_out,
         } = self;
-        if let Some(out) = &mut trajectory {
-            out.write(|w| report.write_trajectory(w))?;
+        let outputs = OutputPaths {
+            trajectory: trajectory.as_ref().map(|o| o.path().display().to_string()),
+            deaths: deaths.as_ref().map(|o| o.path().display().to_string()),
+        };
+        let mut contents: Vec<(PendingOutput, Content<'_>)> = Vec::new();
+        if let Some(out) = trajectory {
+            contents.push((out, Content::Text(Box::new(|w| report.write_trajectory(w)))));
         }
-        if let Some(out) = &mut deaths {
-            out.write(|w| report.write_deaths(w))?;
+        if let Some(out) = deaths {
+            contents.push((out, Content::Text(Box::new(|w| report.write_deaths(w)))));
         }
-        if let Some(out) = &mut summary {
-            let outputs = OutputPaths {
-                trajectory: trajectory.as_ref().map(|o| o.path().display().to_string()),
-                deaths: deaths.as_ref().map(|o| o.path().display().to_string()),
-            };
-            out.write(|w| report.write_summary(w, outputs))?;
+        if let Some(out) = summary {
+            contents.push((
+                out,
+                Content::Text(Box::new(move |w| report.write_summary(w, outputs))),
+            ));
         }
-        for out in [trajectory, deaths, summary].into_iter().flatten() {
-            out.commit()?;
+        if let Some(out) = figure_out {
+            let shown_as = out.path().to_path_buf();
+            contents.push((
+                out,
+                Content::Rendered(Box::new(move |staged| figure(staged, &shown_as))),
+            ));
         }
-        Ok(())
+        io::write_all(contents)
     }
 }
 
 /// `--figure PATH`: the extension must be `.png` or `.svg` (case-insensitive) and the
 /// directory must accept a new file; checked before the run so a typo costs nothing.
-fn check_figure_path(path: &Path) -> Result<(), CliError> {
+fn check_figure_path(path: &Path) -> Result<PendingOutput, CliError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -119,12 +135,12 @@ fn check_figure_path(path: &Path) -> Result<(), CliError> {
     if !matches!(ext.as_deref(), Some("png" | "svg")) {
         return Err(CliError::usage(format!(
             "--figure {}: the file name must end in .png or .svg",
-            path.display()
+            crate::error::shown(path)
         )));
     }
-    // The same checks (and messages) as the other outputs; the probe file is removed at once,
-    // and sparsify-plot writes the figure atomically itself.
-    PendingOutput::create("--figure", path).map(drop)
+    // The same checks (and messages) as the other outputs; the figure is rendered into the
+    // staging directory and put in place with them.
+    PendingOutput::create("--figure", path)
 }
 
 const TRAJECTORY_HEADER: &str =

@@ -85,7 +85,9 @@ pub(crate) fn run(
             format!("prefix moments of {m} weights"),
         );
         let started = Instant::now();
-        let table = PrefixMoments::new(w0.into_vec());
+        let stop = || interrupted.load(Ordering::Relaxed);
+        let table = PrefixMoments::new_until(w0.into_vec(), &stop)
+            .ok_or_else(|| CliError::interrupted("computing the prefix moments"))?;
         setup_seconds = started.elapsed().as_secs_f64();
         phase.finish();
         Start::Moments(table)

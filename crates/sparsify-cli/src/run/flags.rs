@@ -69,7 +69,7 @@ removes the temporary files and leaves every output path as it was.
 
 Exit codes: 0 done (one survivor left, or stalled); 2 a bad flag, value or input file, more
 memory than the machine has, or more steps than --max-steps (refused before the run, nothing
-written), or a step found unstable or an overflow during the run (nothing written); 74 an
+written), or a step found unstable during the run or an overflow (nothing written); 74 an
 output could not be written (no file replaced); 130 stopped by Ctrl-C, 143 stopped by SIGTERM.";
 
 /// The flags of `sparsify run`.

@@ -10,7 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cli::{listing, read_json, run_in, sparsify_bin, text};
+use crate::cli::{listing, run_in, sparsify_bin, text};
+use crate::common::read_json;
 
 /// A fast run: 50 weights die within a few hundred steps at lambda = 1e-2.
 const FAST: [&str; 4] = ["--m", "50", "--lambda", "1e-2"];

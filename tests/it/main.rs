@@ -4,6 +4,7 @@ mod cli;
 mod cli_solvers;
 mod common;
 mod figures;
+mod nfeature;
 mod plot_render;
 mod properties;
 mod reference;

@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::common::{fixture, fixture_str, numeric_csv, read_json, w0};
 
 /// The `sparsify` binary, built (or found up to date) once per test process.
-fn sparsify_bin() -> &'static Path {
+pub(crate) fn sparsify_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(build_sparsify)
 }

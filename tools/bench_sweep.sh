@@ -18,12 +18,13 @@ now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | cut -c1-7; }
 echo "binary: $BIN; $(nproc) cores"
 
-# 1. Driver overhead: 10,000 cells of a run at m = 2 (a few reduced Euler steps each).
+# 1. Driver overhead: 10,000 cells of a run at m = 10 (a few hundred reduced Euler steps, a few
+# microseconds each).
 cat > "$W/tiny.toml" <<'T'
 kind = "run"
 [params]
-m = 2
-lambda = 1e-3
+m = 10
+lambda = 1e-2
 step = 0.5
 method = "reduced"
 [axes]
@@ -83,7 +84,7 @@ for i in range(n):
            "scalars": [repr(t), repr(t), repr(t)], "wall_seconds": 1e-5, "host": "synthetic",
            "sparsify_version": "0.1.0"}
     with open(f"{d}/cells/{i // 1000:03d}/{i:06d}.done.json", "w") as f:
-        json.dump(rec, f, indent=2)
+        json.dump(rec, f, separators=(",", ":"))
 PY
 t0=$(now); "$BIN" sweep status "$W/big"; t1=$(now)
 echo "status, 1e6 cells: $(secs "$t0" "$t1") s"

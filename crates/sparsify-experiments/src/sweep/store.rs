@@ -213,7 +213,7 @@ impl SweepDir {
         for (suffix, text) in files {
             write_atomic(&dir.join(format!("{id}.{suffix}.csv")), text.as_bytes())?;
         }
-        let mut json = serde_json::to_vec_pretty(record)
+        let mut json = serde_json::to_vec(record)
             .map_err(|e| ExperimentError::Inconsistent(format!("cell record: {e}")))?;
         json.push(b'\n');
         write_atomic(&self.record_path(record.index, &record.status), &json)?;

@@ -242,6 +242,16 @@ impl Grid {
 /// # Errors
 /// [`ExperimentError::InvalidSpec`] with one line per problem (at most 20).
 pub fn parse(text: &str, path: &Path) -> Result<Spec, ExperimentError> {
+    parse_checked(text, path, true)
+}
+
+/// [`parse`], with the per-cell checks only if `check_cells` (a planned directory's spec was
+/// checked cell by cell when it was planned; reopening it skips that O(cells) pass).
+pub(crate) fn parse_checked(
+    text: &str,
+    path: &Path,
+    check_cells: bool,
+) -> Result<Spec, ExperimentError> {
     let invalid = |errors: Vec<String>| ExperimentError::InvalidSpec {
         path: path.to_path_buf(),
         errors,
@@ -322,7 +332,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Spec, ExperimentError> {
     };
     let outputs = parse_outputs(kind, &outputs_table, &mut errors);
     let grid = build_grid(kind, &params, &axes, &mut errors);
-    if errors.is_empty() {
+    if errors.is_empty() && check_cells {
         // Every cell through the kind's own checks; a problem that every cell shares (a bad
         // fixed parameter) is reported once.
         for index in 0..grid.len() {
@@ -513,8 +523,10 @@ fn axis_values(def: &ParamDef, axis: &Toml, errors: &mut Errors) -> Option<Vec<V
             return None;
         }
     };
-    for (i, v) in values.iter().enumerate() {
-        if values[..i].contains(v) {
+    // By their text, which is exact (shortest round-trip for reals): O(n) for long axes.
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    for v in &values {
+        if !seen.insert(v.to_string()) {
             errors.push(format!(
                 "{what}: the value {v} appears twice; each cell of a grid must be different"
             ));
@@ -655,7 +667,7 @@ fn spaced(from: f64, to: f64, n: usize, log: bool) -> Vec<f64> {
 
 /// A TOML value as parameter `def`, or one line saying why not.
 fn convert(def: &ParamDef, v: &Toml, what: &str, errors: &mut Errors) -> Option<Value> {
-    let out = match (def.ty, v) {
+    match (def.ty, v) {
         (Ty::Int { min }, Toml::Integer(n)) if *n >= 0 && *n as u64 >= min => {
             Some(Value::Int(*n as u64))
         }
@@ -698,8 +710,7 @@ fn convert(def: &ParamDef, v: &Toml, what: &str, errors: &mut Errors) -> Option<
             errors.push(format!("{what} = {v}: `{}` is true or false", def.name));
             None
         }
-    };
-    out
+    }
 }
 
 #[cfg(test)]

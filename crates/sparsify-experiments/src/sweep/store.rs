@@ -155,7 +155,7 @@ impl SweepDir {
                 dir.display()
             ))
         })?;
-        let spec = spec::parse(&text, &spec_file)?;
+        let spec = spec::parse_checked(&text, &spec_file, false)?;
         Ok(Self {
             path: dir.to_path_buf(),
             spec,

@@ -11,4 +11,5 @@ mod properties;
 mod reference;
 mod snapshots;
 mod solvers;
+mod sweep;
 mod theory;

@@ -9,7 +9,7 @@
 //! turns flags into their calls and their results into files.
 //!
 //! # Layout
-//! One module per subcommand (`run`, `predict`, `verify`), plus shared helpers: `io` (atomic
+//! One module per subcommand (`run`, `predict`, `verify`, `sweep`), plus shared helpers: `io` (atomic
 //! outputs, `.npy` and text input, number formatting) and `error` (the error type and exit
 //! codes). Adding a subcommand is one module and one variant of `Command`.
 #![deny(missing_docs)]
@@ -21,6 +21,7 @@ mod memory;
 mod predict;
 mod progress;
 mod run;
+mod sweep;
 mod verify;
 
 use std::ffi::OsString;
@@ -80,6 +81,13 @@ enum Command {
     /// Exit codes: 0 every claim passed, 1 a claim failed (a NaN in its measurement fails it),
     /// 2 bad usage, 74 an output could not be written.
     Verify(verify::VerifyArgs),
+    /// Grids of runs over parameters and seeds, resumable, on one machine or a Slurm cluster.
+    ///
+    /// `plan` expands a TOML spec into numbered cells in a directory; `run` runs the cells this
+    /// process owns (--jobs K at a time, --shard I/N), each written atomically as its own file,
+    /// skipping finished ones; `status` counts them; `merge` writes one row per cell and an
+    /// aggregate over seeds; `slurm` prints an sbatch script for a job array.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Runs the command line `args` (the first item is the program name) and returns the process
@@ -98,6 +106,7 @@ where
         Command::Run(args) => run::execute(args, ctx),
         Command::Predict(args) => predict::execute(args, ctx),
         Command::Verify(args) => verify::execute(args, ctx),
+        Command::Sweep(args) => sweep::execute(args, ctx),
     };
     result.unwrap_or_else(|e| {
         // If stderr itself is gone there is nowhere left to tell; the exit code still says it.

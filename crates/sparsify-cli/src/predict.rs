@@ -429,12 +429,14 @@ fn write_death_times(
     // times[n - 1] belongs to m' = n; rows from m - 1 down to 1, in the order they happen.
     // The transient shift (about 0.06 time units) can place the very first deaths of a run
     // with a strong pull (large lambda ||w0||_1) slightly before t = 0; nothing dies before
-    // the run starts, so those times are written as 0.
+    // the run starts, so those times are written as 0. A NaN stays NaN (`f64::max` would
+    // turn it into 0): the theory never returns one, and if it did, a 0 would hide it.
     for (i, &t) in times.iter().enumerate().rev() {
         if i % ROWS_PER_POLL == 0 && stop() {
             return Err(std::io::Error::other("interrupted"));
         }
-        writeln!(w, "{},{}", i + 1, fmt_f64(t.max(0.0)))?;
+        let t = if t < 0.0 { 0.0 } else { t };
+        writeln!(w, "{},{}", i + 1, fmt_f64(t))?;
     }
     Ok(())
 }

@@ -27,6 +27,18 @@ pub enum ExperimentError {
     },
     /// An experiment's own consistency check failed (the message says which).
     Inconsistent(String),
+    /// A sweep spec was refused before anything ran: one line per problem, each naming the
+    /// key, its value and what is allowed.
+    InvalidSpec {
+        /// The spec file.
+        path: PathBuf,
+        /// Every problem found, one line each.
+        errors: Vec<String>,
+    },
+    /// A sweep directory cannot be used as asked (not a sweep directory, planned from another
+    /// spec, cells not finished for a merge, a bad shard or job count): the message says which
+    /// and what to do.
+    Sweep(String),
 }
 
 impl fmt::Display for ExperimentError {
@@ -37,6 +49,10 @@ impl fmt::Display for ExperimentError {
             ExperimentError::Plot(e) => write!(f, "figure: {e}"),
             ExperimentError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             ExperimentError::Inconsistent(msg) => f.write_str(msg),
+            ExperimentError::InvalidSpec { path, errors } => {
+                write!(f, "{}: {}", path.display(), errors.join("; "))
+            }
+            ExperimentError::Sweep(msg) => f.write_str(msg),
         }
     }
 }
@@ -48,7 +64,9 @@ impl std::error::Error for ExperimentError {
             ExperimentError::Theory(e) => Some(e),
             ExperimentError::Plot(e) => Some(e),
             ExperimentError::Io { source, .. } => Some(source),
-            ExperimentError::Inconsistent(_) => None,
+            ExperimentError::Inconsistent(_)
+            | ExperimentError::InvalidSpec { .. }
+            | ExperimentError::Sweep(_) => None,
         }
     }
 }

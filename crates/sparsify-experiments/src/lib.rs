@@ -22,6 +22,7 @@ pub mod claims;
 mod error;
 pub mod figures;
 pub mod published;
+pub mod sweep;
 pub mod theory_figures;
 
 pub use error::ExperimentError;

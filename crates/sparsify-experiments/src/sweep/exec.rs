@@ -1,0 +1,631 @@
+//! What a cell runs: the kinds of cell, their parameters, their checks, and the one function
+//! per kind that calls the library crates. Everything a solver entry point touches is in this
+//! file, so a change of the solvers' API is a change here alone.
+//!
+//! - `run`: one simulation from initial weights to a single survivor (`sparsify-core`), the
+//!   same solver choice as `sparsify run` (direct `EulerSim`/`DynamicsEuler`, reduced
+//!   `ReducedSim`, adaptive `solve_reduced`/`solve_full`).
+//! - `predict`: closed-form death times from the same initial weights
+//!   (`sparsify_theory::death_times`), as `sparsify predict`.
+//! - `train`: the n-feature model (issue 9), not in this build: refused by the spec check.
+
+use std::fmt::Write as _;
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use sparsify_core::adaptive::{solve_full_monitored, solve_reduced_monitored};
+use sparsify_core::schedule::CheckpointSchedule;
+use sparsify_core::{
+    AdaptiveConfig, AdaptiveStop, CoreError, DYNAMICS_NAMES, DynamicsEuler, EulerConfig, EulerSim,
+    InitialWeights, PrefixMoments, RecordConfig, Recorder, ReducedConfig, ReducedSim, RunSummary,
+    SolverCounts, StepStats, Stepper, SumMode, VariantParams, dynamics_by_name,
+};
+use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};
+
+use super::spec::{Cell, DefaultValue as D, Grid, Outputs, ParamDef, Ty, Value, fmt_f64};
+use crate::ExperimentError;
+
+/// What a sweep's cells run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A simulation (`sparsify run`).
+    Run,
+    /// A closed-form prediction (`sparsify predict`).
+    Predict,
+    /// A training run of the n-feature model (issue 9): not available in this build, and
+    /// refused when a spec asks for it.
+    Train,
+}
+
+impl Kind {
+    /// The kind a spec names (`"run"`, `"predict"`, `"train"`).
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "run" => Some(Kind::Run),
+            "predict" => Some(Kind::Predict),
+            "train" => Some(Kind::Train),
+            _ => None,
+        }
+    }
+
+    /// The name a spec gives this kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Predict => "predict",
+            Kind::Train => "train",
+        }
+    }
+}
+
+const fn req(name: &'static str, ty: Ty) -> ParamDef {
+    ParamDef {
+        name,
+        ty,
+        default: None,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, ty: Ty, default: Option<D>) -> ParamDef {
+    ParamDef {
+        name,
+        ty,
+        default,
+        required: false,
+    }
+}
+
+const METHODS: &[&str] = &["direct", "reduced", "adaptive"];
+
+/// The parameters of a `run` cell (the flags of `sparsify run`): model parameters are
+/// required, solver choices default as the CLI's flags do.
+const RUN_PARAMS: &[ParamDef] = &[
+    req("m", Ty::Int { min: 2 }),
+    opt("seed", Ty::Int { min: 0 }, Some(D::Int(0))),
+    req("lambda", Ty::Float),
+    req("step", Ty::Float),
+    opt("method", Ty::Choice(METHODS), Some(D::Str("direct"))),
+    opt("dynamics", Ty::Choice(&DYNAMICS_NAMES), Some(D::Str("l1"))),
+    opt("mu", Ty::Float, None),
+    opt("p", Ty::Float, None),
+    opt("rtol", Ty::Float, None),
+    opt("atol", Ty::Float, None),
+    opt("sum", Ty::Choice(&["sequential", "pairwise"]), None),
+    opt(
+        "rng",
+        Ty::Choice(&["pcg64", "numpy"]),
+        Some(D::Str("pcg64")),
+    ),
+    opt(
+        "init",
+        Ty::Choice(&["half-normal", "quantile"]),
+        Some(D::Str("half-normal")),
+    ),
+    opt("sigma", Ty::Float, None),
+    opt("parallel_init", Ty::Bool, Some(D::Bool(false))),
+];
+
+/// The parameters of a `predict` cell (the flags of `sparsify predict` for death times):
+/// `step` absent predicts the flow, present the Euler scheme of that step.
+const PREDICT_PARAMS: &[ParamDef] = &[
+    req("m", Ty::Int { min: 2 }),
+    opt("seed", Ty::Int { min: 0 }, Some(D::Int(0))),
+    req("lambda", Ty::Float),
+    opt("step", Ty::Float, None),
+    opt("order", Ty::Int { min: 0 }, Some(D::Int(1))),
+    opt(
+        "rng",
+        Ty::Choice(&["pcg64", "numpy"]),
+        Some(D::Str("pcg64")),
+    ),
+    opt(
+        "init",
+        Ty::Choice(&["half-normal", "quantile"]),
+        Some(D::Str("half-normal")),
+    ),
+    opt("sigma", Ty::Float, None),
+    opt("parallel_init", Ty::Bool, Some(D::Bool(false))),
+];
+
+/// The summary scalars of a `run` cell, in table order: the final state (the time to one
+/// neuron is `final_t` when `stop_reason` is `one_left`, the winner's weight `w_max`) and the
+/// solver's work.
+const RUN_SCALARS: &[&str] = &[
+    "stop_reason",
+    "steps",
+    "final_t",
+    "final_m_prime",
+    "w_max",
+    "one_norm",
+    "gamma",
+    "rejected_steps",
+    "function_evaluations",
+];
+
+/// The scalars that are names, not numbers (left out of the aggregate over seeds).
+pub const TEXT_SCALARS: &[&str] = &["stop_reason"];
+
+/// The summary scalars of a `predict` cell: the predicted times of the first death, of
+/// `m' = floor(m/2)` and of `m' = 1`.
+const PREDICT_SCALARS: &[&str] = &["t_first_death", "t_half", "t_one"];
+
+/// The parameters a kind takes, in table order.
+pub(crate) fn params(kind: Kind) -> &'static [ParamDef] {
+    match kind {
+        Kind::Run => RUN_PARAMS,
+        Kind::Predict => PREDICT_PARAMS,
+        Kind::Train => &[],
+    }
+}
+
+/// The summary scalars a kind reports, in table order.
+pub fn scalar_names(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Run => RUN_SCALARS,
+        Kind::Predict => PREDICT_SCALARS,
+        Kind::Train => &[],
+    }
+}
+
+/// What a finished cell produced: its summary scalars as text (aligned with
+/// [`scalar_names`]; integers in decimal, reals shortest round-trip) and the extra files the
+/// spec asked for, as `(suffix, CSV text)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellOutput {
+    /// The scalars, as they go into the merged table.
+    pub scalars: Vec<String>,
+    /// Extra per-cell files: `("trajectory", csv)`, `("deaths", csv)`.
+    pub files: Vec<(&'static str, String)>,
+}
+
+/// How a cell ended.
+#[derive(Debug)]
+pub enum CellResult {
+    /// It ran to the end.
+    Done(CellOutput),
+    /// It was stopped by `stop` (Ctrl-C): nothing is recorded, it runs again next time.
+    Interrupted,
+    /// It failed: the one-line reason is recorded, and it runs again only when asked.
+    Failed(String),
+}
+
+/// A cell's parameters, typed.
+struct P<'a> {
+    grid: &'a Grid,
+    cell: &'a Cell,
+}
+
+impl P<'_> {
+    fn int(&self, name: &str) -> Option<u64> {
+        match self.cell.get(self.grid, name) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    fn float(&self, name: &str) -> Option<f64> {
+        match self.cell.get(self.grid, name) {
+            Some(Value::Float(x)) => Some(*x),
+            _ => None,
+        }
+    }
+    fn str(&self, name: &str) -> &str {
+        match self.cell.get(self.grid, name) {
+            Some(Value::Str(s)) => s,
+            _ => "",
+        }
+    }
+    fn flag(&self, name: &str) -> bool {
+        matches!(self.cell.get(self.grid, name), Some(Value::Bool(true)))
+    }
+    fn m(&self) -> usize {
+        self.int("m").unwrap_or(0) as usize
+    }
+}
+
+/// Checks one cell's parameters the way the CLI checks its flags, without running anything:
+/// `Err` is one line naming the parameters and values.
+pub(crate) fn validate(kind: Kind, grid: &Grid, cell: &Cell) -> Result<(), String> {
+    let p = P { grid, cell };
+    init_check(&p)?;
+    match kind {
+        Kind::Run => run_plan(&p).map(drop),
+        Kind::Predict => predict_config(&p).map(drop),
+        Kind::Train => Err("kind \"train\" is not available in this build".to_owned()),
+    }
+}
+
+fn init_check(p: &P<'_>) -> Result<(), String> {
+    if let Some(s) = p.float("sigma")
+        && !(s.is_finite() && s > 0.0)
+    {
+        return Err(format!(
+            "sigma = {}: must be a finite number > 0",
+            fmt_f64(s)
+        ));
+    }
+    let seed = p.int("seed").unwrap_or(0);
+    if p.str("init") == "half-normal" && p.str("rng") == "numpy" && seed > u64::from(u32::MAX) {
+        return Err(format!(
+            "seed = {seed}: rng = \"numpy\" takes a 32-bit seed, 0 to {}",
+            u32::MAX
+        ));
+    }
+    if p.flag("parallel_init") && (p.str("init") != "half-normal" || p.str("rng") != "pcg64") {
+        return Err(
+            "parallel_init = true: draws half-normal weights with rng = \"pcg64\" only".to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// The validated solver choice of a `run` cell.
+struct RunPlan {
+    method: &'static str,
+    dynamics: Box<dyn sparsify_core::Dynamics>,
+    l1: bool,
+    h: f64,
+    sum: SumMode,
+    adaptive: Option<AdaptiveConfig>,
+}
+
+fn run_plan(p: &P<'_>) -> Result<RunPlan, String> {
+    let lambda = p.float("lambda").unwrap_or(f64::NAN);
+    let h = p.float("step").unwrap_or(f64::NAN);
+    let method = match p.str("method") {
+        "reduced" => "reduced",
+        "adaptive" => "adaptive",
+        _ => "direct",
+    };
+    let name = p.str("dynamics");
+    let (mu, pp) = (p.float("mu"), p.float("p"));
+    if mu.is_some() && name != "l1-l2" {
+        return Err(format!(
+            "mu is set but dynamics = \"{name}\": only \"l1-l2\" takes a weight decay"
+        ));
+    }
+    if pp.is_some() && name != "lp" {
+        return Err(format!(
+            "p is set but dynamics = \"{name}\": only \"lp\" takes an exponent"
+        ));
+    }
+    for (key, v) in [("rtol", p.float("rtol")), ("atol", p.float("atol"))] {
+        if v.is_some() && method != "adaptive" {
+            return Err(format!(
+                "{key} is set but method = \"{method}\": tolerances apply to \"adaptive\" only"
+            ));
+        }
+    }
+    let sum = match p.cell.get(p.grid, "sum") {
+        Some(Value::Str(s)) if method != "direct" => {
+            return Err(format!(
+                "sum = \"{s}\" with method = \"{method}\": the summation order applies to \
+                 \"direct\" only"
+            ));
+        }
+        Some(Value::Str(s)) if s == "pairwise" => SumMode::Pairwise,
+        _ => SumMode::Sequential,
+    };
+    let core = |e: CoreError| e.to_string();
+    // The same checks (and messages) as the solvers' constructors.
+    EulerConfig::new(lambda, h, sum).map_err(core)?;
+    let dynamics =
+        dynamics_by_name(name, lambda, VariantParams { mu, p: pp }).map_err(|e| match e {
+            CoreError::MissingParameter { .. } | CoreError::InvalidParameter { .. } => {
+                format!("dynamics = \"{name}\": {e}")
+            }
+            other => other.to_string(),
+        })?;
+    if method == "reduced" && dynamics.affine_shift().is_none() {
+        return Err(format!(
+            "method = \"reduced\" with dynamics = \"{name}\": the reduced solver needs an affine \
+             drift (l1 or l1-l2); use \"direct\" or \"adaptive\""
+        ));
+    }
+    let adaptive = (method == "adaptive")
+        .then(|| {
+            AdaptiveConfig::new(
+                p.float("rtol").unwrap_or(1e-8),
+                p.float("atol").unwrap_or(1e-12),
+                None,
+            )
+        })
+        .transpose()
+        .map_err(core)?;
+    Ok(RunPlan {
+        method,
+        dynamics,
+        l1: name == "l1",
+        h,
+        sum,
+        adaptive,
+    })
+}
+
+fn predict_config(p: &P<'_>) -> Result<PredictionConfig, String> {
+    let order = match p.int("order") {
+        Some(0) => Order::Leading,
+        Some(1) => Order::FirstOrder,
+        other => {
+            return Err(format!(
+                "order = {}: 0 (leading term) or 1 (first-order corrected form)",
+                other.unwrap_or(0)
+            ));
+        }
+    };
+    let discretisation = match p.float("step") {
+        Some(h) => Discretisation::Euler { h },
+        None => Discretisation::Continuous,
+    };
+    PredictionConfig::new(
+        p.float("lambda").unwrap_or(f64::NAN),
+        order,
+        discretisation,
+        order == Order::FirstOrder,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The cell's initial weights.
+fn initial_weights(p: &P<'_>) -> Result<InitialWeights, CoreError> {
+    let (m, sigma, seed) = (p.m(), p.float("sigma"), p.int("seed").unwrap_or(0));
+    if p.flag("parallel_init") {
+        return InitialWeights::half_normal_parallel(seed, m, sigma);
+    }
+    match (p.str("init"), p.str("rng")) {
+        ("quantile", _) => InitialWeights::quantile(m, sigma),
+        (_, "numpy") => InitialWeights::half_normal_numpy(seed as u32, m, sigma),
+        _ => InitialWeights::half_normal(&mut Pcg64::seed_from_u64(seed), m, sigma),
+    }
+}
+
+/// Runs one cell of kind `kind`; `stop` is polled between steps (a `true` abandons the cell).
+/// A cell's result depends on its parameters alone (its seed among them), never on the thread,
+/// shard or machine that runs it.
+pub fn execute(
+    kind: Kind,
+    grid: &Grid,
+    cell: &Cell,
+    outputs: Outputs,
+    stop: &dyn Fn() -> bool,
+) -> CellResult {
+    let p = P { grid, cell };
+    let result = match kind {
+        Kind::Run => execute_run(&p, outputs, stop),
+        Kind::Predict => execute_predict(&p, outputs),
+        Kind::Train => Err(ExperimentError::Sweep(
+            "kind \"train\" is not available in this build".to_owned(),
+        )),
+    };
+    match result {
+        Ok(Some(out)) => CellResult::Done(out),
+        Ok(None) => CellResult::Interrupted,
+        Err(e) => CellResult::Failed(e.to_string()),
+    }
+}
+
+/// Peak memory of the grid's largest cell, in bytes, from the values `m` and `method` take
+/// (without visiting every cell): 8 bytes per weight for the initial weights, plus one byte
+/// per weight for the prefix-moment solvers' marks and sort scratch, or a second copy of the
+/// weights for the direct solver's working vector; plus 16 MB for the process. Checked at
+/// m = 1e8 (`--method reduced --parallel-init`): see the README's "Running on a cluster".
+pub fn max_memory_bytes(kind: Kind, grid: &Grid) -> u64 {
+    let ms = grid.values_of("m");
+    let direct = kind == Kind::Run
+        && grid
+            .values_of("method")
+            .iter()
+            .any(|v| *v == Value::Str("direct".to_owned()));
+    let m = ms
+        .iter()
+        .filter_map(|v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    m.saturating_mul(if direct { 16 } else { 9 })
+        .saturating_add(16 << 20)
+}
+
+fn execute_run(
+    p: &P<'_>,
+    outputs: Outputs,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<CellOutput>, ExperimentError> {
+    let plan = run_plan(p).map_err(ExperimentError::Sweep)?;
+    let w0 = initial_weights(p)?;
+    let lambda = plan.dynamics.lambda();
+    let record = outputs.trajectory || outputs.deaths;
+    if let Some(cfg) = plan.adaptive {
+        return run_adaptive(&plan, &cfg, w0, outputs, stop);
+    }
+    let mut recorder = Recorder::new(RecordConfig::checkpoints_and_deaths());
+    let (summary, counts): (RunSummary, Option<SolverCounts>) = match plan.method {
+        "reduced" => {
+            let cfg = ReducedConfig::new(lambda, plan.h)?
+                .with_weight_decay(plan.dynamics.affine_shift().unwrap_or(0.0))?;
+            let mut sim = ReducedSim::from_table(cfg, PrefixMoments::new(w0.into_vec()))?;
+            let s = if record {
+                sim.run(&mut recorder, stop)?
+            } else {
+                sim.run(&mut (), stop)?
+            };
+            (s, Some(sim.counts()))
+        }
+        _ if plan.l1 => {
+            let mut sim = EulerSim::new(EulerConfig::new(lambda, plan.h, plan.sum)?, w0)?;
+            let s = if record {
+                sim.run(&mut recorder, stop)?
+            } else {
+                sim.run(&mut (), stop)?
+            };
+            (s, None)
+        }
+        _ => {
+            let mut sim = DynamicsEuler::new(plan.dynamics, plan.h, plan.sum, w0)?;
+            let s = if record {
+                sim.run(&mut recorder, stop)?
+            } else {
+                sim.run(&mut (), stop)?
+            };
+            (s, Some(sim.counts()))
+        }
+    };
+    if summary.stop == sparsify_core::StopReason::Interrupted {
+        return Ok(None);
+    }
+    recorder.finish();
+    let steps = summary.final_state.step;
+    let counts = counts.unwrap_or(SolverCounts {
+        steps,
+        rejected: 0,
+        evals: steps,
+        events: 0,
+    });
+    let mut files = Vec::new();
+    if outputs.trajectory {
+        let rows: Vec<(Option<u64>, StepStats)> = recorder
+            .checkpoints
+            .iter()
+            .map(|s| (Some(s.step), *s))
+            .collect();
+        files.push(("trajectory", trajectory_csv(&rows)));
+    }
+    if outputs.deaths {
+        let rows: Vec<(Option<u64>, f64, usize)> = recorder
+            .deaths
+            .iter()
+            .map(|d| (Some(d.step), d.t, d.m_prime))
+            .collect();
+        files.push(("deaths", deaths_csv(&rows)));
+    }
+    Ok(Some(CellOutput {
+        scalars: run_scalars(summary.stop.name(), &summary.final_state, counts),
+        files,
+    }))
+}
+
+fn run_adaptive(
+    plan: &RunPlan,
+    cfg: &AdaptiveConfig,
+    w0: InitialWeights,
+    outputs: Outputs,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<CellOutput>, ExperimentError> {
+    // The trajectory is the state at the reference checkpoint times t = k*h, as `sparsify
+    // run --method adaptive` writes it (up to a step far beyond any run's end).
+    let steps: Vec<u64> = if outputs.trajectory {
+        CheckpointSchedule::new()
+            .take_while(|&k| k <= 1_000_000_000_000_000)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let times: Vec<f64> = steps.iter().map(|&k| k as f64 * plan.h).collect();
+    let mut monitor = |_: &sparsify_core::AdaptiveProgress| stop();
+    let dynamics = plan.dynamics.as_ref();
+    let s = if dynamics.affine_shift().is_some() {
+        let mut table = PrefixMoments::new(w0.into_vec());
+        solve_reduced_monitored(dynamics, cfg, &mut table, &times, &mut monitor)?
+    } else {
+        solve_full_monitored(dynamics, cfg, w0, &times, &mut monitor)?
+    };
+    if s.stop == AdaptiveStop::Interrupted {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    if outputs.trajectory {
+        let mut rows: Vec<(Option<u64>, StepStats)> = steps
+            .iter()
+            .zip(&s.outputs)
+            .map(|(&k, st)| (Some(k), *st))
+            .collect();
+        if rows.last().is_none_or(|r| r.1.t != s.final_state.t) {
+            rows.push((None, s.final_state));
+        }
+        files.push(("trajectory", trajectory_csv(&rows)));
+    }
+    if outputs.deaths {
+        let rows: Vec<(Option<u64>, f64, usize)> =
+            s.deaths.iter().map(|d| (None, d.t, d.m_prime)).collect();
+        files.push(("deaths", deaths_csv(&rows)));
+    }
+    Ok(Some(CellOutput {
+        scalars: run_scalars(s.stop.name(), &s.final_state, s.counts),
+        files,
+    }))
+}
+
+fn run_scalars(stop: &str, f: &StepStats, c: SolverCounts) -> Vec<String> {
+    vec![
+        stop.to_owned(),
+        c.steps.to_string(),
+        fmt_f64(f.t),
+        f.m_prime.to_string(),
+        fmt_f64(f.w_max),
+        fmt_f64(f.one_norm),
+        fmt_f64(f.gamma),
+        c.rejected.to_string(),
+        c.evals.to_string(),
+    ]
+}
+
+fn execute_predict(p: &P<'_>, outputs: Outputs) -> Result<Option<CellOutput>, ExperimentError> {
+    let cfg = predict_config(p).map_err(ExperimentError::Sweep)?;
+    let w0 = initial_weights(p)?;
+    let times = death_times(w0.as_slice(), &cfg)?;
+    let t = times.as_slice();
+    // t[n - 1] is the time at which m' first becomes n (n = 1 .. m-1).
+    let m = t.len() + 1;
+    let at = |n: usize| fmt_f64(t[n.clamp(1, m - 1) - 1].max(0.0));
+    let mut files = Vec::new();
+    if outputs.deaths {
+        let mut csv = String::from("m_prime,t\n");
+        for (i, x) in t.iter().enumerate().rev() {
+            let _ = writeln!(csv, "{},{}", i + 1, fmt_f64(x.max(0.0)));
+        }
+        files.push(("deaths", csv));
+    }
+    Ok(Some(CellOutput {
+        scalars: vec![at(m - 1), at(m / 2), at(1)],
+        files,
+    }))
+}
+
+fn step_field(step: Option<u64>) -> String {
+    step.map_or_else(String::new, |k| k.to_string())
+}
+
+fn trajectory_csv(rows: &[(Option<u64>, StepStats)]) -> String {
+    let mut csv =
+        String::from("step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma\n");
+    for (step, s) in rows {
+        let floats = [
+            s.one_norm,
+            s.sq_norm,
+            s.w_max,
+            s.w_min,
+            s.relative_variance,
+            s.gamma,
+        ]
+        .map(fmt_f64)
+        .join(",");
+        let _ = writeln!(
+            csv,
+            "{},{},{},{floats}",
+            step_field(*step),
+            fmt_f64(s.t),
+            s.m_prime
+        );
+    }
+    csv
+}
+
+fn deaths_csv(rows: &[(Option<u64>, f64, usize)]) -> String {
+    let mut csv = String::from("step,t,m_prime\n");
+    for (step, t, m_prime) in rows {
+        let _ = writeln!(csv, "{},{},{m_prime}", step_field(*step), fmt_f64(*t));
+    }
+    csv
+}

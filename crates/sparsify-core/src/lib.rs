@@ -54,7 +54,9 @@ pub mod sum;
 
 pub use adaptive::AdaptiveConfig;
 pub use drive::{Death, Progress, STALL_ULPS, Solution, Stepper, StopReason};
-pub use dynamics::{Dynamics, Globals, ParamSpec, Range, VARIANTS, Variant, variant};
+pub use dynamics::{
+    Dynamics, Globals, ParamSpec, Range, VARIANT_NAMES, VARIANTS, Variant, variant,
+};
 pub use error::{CoreError, Param};
 pub use euler::{EulerConfig, EulerSim};
 pub use generic::DynamicsEuler;

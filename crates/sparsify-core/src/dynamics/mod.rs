@@ -43,6 +43,8 @@ macro_rules! variants {
         $(mod $module; pub use $module::$ty;)+
         /// Every built-in variant's description, in the order `--help` lists them.
         pub const VARIANTS: &[Variant] = &[$($ty::VARIANT),+];
+        /// The built-in variants' names, in the same order.
+        pub const VARIANT_NAMES: &[&str] = &[$($ty::VARIANT.name),+];
     };
 }
 

@@ -3,8 +3,7 @@
 //! file, so a change of the solvers' API is a change here alone.
 //!
 //! - `run`: one simulation from initial weights to a single survivor (`sparsify-core`), the
-//!   same solver choice as `sparsify run` (direct `EulerSim`/`DynamicsEuler`, reduced
-//!   `ReducedSim`, adaptive `solve_reduced`/`solve_full`).
+//!   same solver choice as `sparsify run` (`sparsify_core::solve` picks the routine).
 //! - `predict`: closed-form death times from the same initial weights
 //!   (`sparsify_theory::death_times`), as `sparsify predict`.
 //! - `train`: the n-feature model (issue 9), not in this build: refused by the spec check.
@@ -13,12 +12,10 @@ use std::fmt::Write as _;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
-use sparsify_core::adaptive::{solve_full_monitored, solve_reduced_monitored};
 use sparsify_core::schedule::CheckpointSchedule;
 use sparsify_core::{
-    AdaptiveConfig, AdaptiveStop, CoreError, DYNAMICS_NAMES, DynamicsEuler, EulerConfig, EulerSim,
-    InitialWeights, PrefixMoments, RecordConfig, Recorder, ReducedConfig, ReducedSim, RunSummary,
-    SolverCounts, StepStats, Stepper, SumMode, VariantParams, dynamics_by_name,
+    AdaptiveConfig, CoreError, EulerConfig, InitialWeights, RecordConfig, Recorder, Solver,
+    SolverCounts, StepStats, StopReason, SumMode, VARIANT_NAMES, solve, variant,
 };
 use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};
 
@@ -86,7 +83,7 @@ const RUN_PARAMS: &[ParamDef] = &[
     req("lambda", Ty::Float),
     req("step", Ty::Float),
     opt("method", Ty::Choice(METHODS), Some(D::Str("direct"))),
-    opt("dynamics", Ty::Choice(&DYNAMICS_NAMES), Some(D::Str("l1"))),
+    opt("dynamics", Ty::Choice(VARIANT_NAMES), Some(D::Str("l1"))),
     opt("mu", Ty::Float, None),
     opt("p", Ty::Float, None),
     opt("rtol", Ty::Float, None),
@@ -263,7 +260,6 @@ fn init_check(p: &P<'_>) -> Result<(), String> {
 struct RunPlan {
     method: &'static str,
     dynamics: Box<dyn sparsify_core::Dynamics>,
-    l1: bool,
     h: f64,
     sum: SumMode,
     adaptive: Option<AdaptiveConfig>,
@@ -309,8 +305,13 @@ fn run_plan(p: &P<'_>) -> Result<RunPlan, String> {
     let core = |e: CoreError| e.to_string();
     // The same checks (and messages) as the solvers' constructors.
     EulerConfig::new(lambda, h, sum).map_err(core)?;
-    let dynamics =
-        dynamics_by_name(name, lambda, VariantParams { mu, p: pp }).map_err(|e| match e {
+    let given: Vec<(&str, f64)> = [("mu", mu), ("p", pp)]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    let dynamics = variant(name)
+        .and_then(|v| v.dynamics(lambda, &given))
+        .map_err(|e| match e {
             CoreError::MissingParameter { .. } | CoreError::InvalidParameter { .. } => {
                 format!("dynamics = \"{name}\": {e}")
             }
@@ -327,7 +328,6 @@ fn run_plan(p: &P<'_>) -> Result<RunPlan, String> {
             AdaptiveConfig::new(
                 p.float("rtol").unwrap_or(1e-8),
                 p.float("atol").unwrap_or(1e-12),
-                None,
             )
         })
         .transpose()
@@ -335,7 +335,6 @@ fn run_plan(p: &P<'_>) -> Result<RunPlan, String> {
     Ok(RunPlan {
         method,
         dynamics,
-        l1: name == "l1",
         h,
         sum,
         adaptive,
@@ -435,54 +434,26 @@ fn execute_run(
 ) -> Result<Option<CellOutput>, ExperimentError> {
     let plan = run_plan(p).map_err(ExperimentError::Sweep)?;
     let w0 = initial_weights(p)?;
-    let lambda = plan.dynamics.lambda();
     let record = outputs.trajectory || outputs.deaths;
     if let Some(cfg) = plan.adaptive {
         return run_adaptive(&plan, &cfg, w0, outputs, stop);
     }
-    let mut recorder = Recorder::new(RecordConfig::checkpoints_and_deaths());
-    let (summary, counts): (RunSummary, Option<SolverCounts>) = match plan.method {
-        "reduced" => {
-            let cfg = ReducedConfig::new(lambda, plan.h)?
-                .with_weight_decay(plan.dynamics.affine_shift().unwrap_or(0.0))?;
-            let mut sim = ReducedSim::from_table(cfg, PrefixMoments::new(w0.into_vec()))?;
-            let s = if record {
-                sim.run(&mut recorder, stop)?
-            } else {
-                sim.run(&mut (), stop)?
-            };
-            (s, Some(sim.counts()))
-        }
-        _ if plan.l1 => {
-            let mut sim = EulerSim::new(EulerConfig::new(lambda, plan.h, plan.sum)?, w0)?;
-            let s = if record {
-                sim.run(&mut recorder, stop)?
-            } else {
-                sim.run(&mut (), stop)?
-            };
-            (s, None)
-        }
-        _ => {
-            let mut sim = DynamicsEuler::new(plan.dynamics, plan.h, plan.sum, w0)?;
-            let s = if record {
-                sim.run(&mut recorder, stop)?
-            } else {
-                sim.run(&mut (), stop)?
-            };
-            (s, Some(sim.counts()))
-        }
+    let solver = match plan.method {
+        "reduced" => Solver::reduced(plan.h)?,
+        _ => Solver::direct(plan.h, plan.sum)?,
     };
-    if summary.stop == sparsify_core::StopReason::Interrupted {
+    let mut recorder = Recorder::new(RecordConfig::checkpoints_and_deaths());
+    let dynamics = plan.dynamics.as_ref();
+    let summary = if record {
+        solve(dynamics, &solver, w0, &mut recorder, |_| stop())?
+    } else {
+        solve(dynamics, &solver, w0, &mut (), |_| stop())?
+    };
+    if summary.stop == StopReason::Interrupted {
         return Ok(None);
     }
     recorder.finish();
-    let steps = summary.final_state.step;
-    let counts = counts.unwrap_or(SolverCounts {
-        steps,
-        rejected: 0,
-        evals: steps,
-        events: 0,
-    });
+    let counts = summary.counts;
     let mut files = Vec::new();
     if outputs.trajectory {
         let rows: Vec<(Option<u64>, StepStats)> = recorder
@@ -523,15 +494,9 @@ fn run_adaptive(
         Vec::new()
     };
     let times: Vec<f64> = steps.iter().map(|&k| k as f64 * plan.h).collect();
-    let mut monitor = |_: &sparsify_core::AdaptiveProgress| stop();
-    let dynamics = plan.dynamics.as_ref();
-    let s = if dynamics.affine_shift().is_some() {
-        let mut table = PrefixMoments::new(w0.into_vec());
-        solve_reduced_monitored(dynamics, cfg, &mut table, &times, &mut monitor)?
-    } else {
-        solve_full_monitored(dynamics, cfg, w0, &times, &mut monitor)?
-    };
-    if s.stop == AdaptiveStop::Interrupted {
+    let solver = Solver::adaptive(*cfg).with_output_times(&times)?;
+    let s = solve(plan.dynamics.as_ref(), &solver, w0, &mut (), |_| stop())?;
+    if s.stop == StopReason::Interrupted {
         return Ok(None);
     }
     let mut files = Vec::new();

@@ -14,7 +14,8 @@ use crate::error::{CliError, escape_controls, shown};
 use crate::memory;
 
 pub use output::exit_removing_staged_outputs;
-pub(crate) use output::{Content, PendingOutput, check_distinct, write_all};
+pub(crate) use npy::read_npy_array;
+pub(crate) use output::{Content, PendingOutput, check_distinct, os_reason, write_all};
 
 /// A float for CSV: Rust's shortest round-trip digits, in `{:?}` form.
 ///

@@ -22,6 +22,7 @@ mod predict;
 mod progress;
 mod run;
 mod sweep;
+mod train;
 mod verify;
 
 use std::ffi::OsString;
@@ -88,6 +89,13 @@ enum Command {
     /// skipping finished ones; `status` counts them; `merge` writes one row per cell and an
     /// aggregate over seeds; `slurm` prints an sbatch script for a job array.
     Sweep(sweep::SweepArgs),
+    /// Train the paper's n-feature model (n features on m neurons, tied weights, L1) and count
+    /// its polysemantic neurons.
+    ///
+    /// y = relu(W W^T x) on the identity batch, loss sum (y - x)^2 + lambda sum |W|, trained by
+    /// AdamW (torch's, with its default weight decay 0.01, as the paper), plain SGD, or the
+    /// gradient flow with exact zeros; instances in parallel, float32 by default.
+    Train(train::TrainArgs),
 }
 
 /// Runs the command line `args` (the first item is the program name) and returns the process
@@ -107,6 +115,7 @@ where
         Command::Predict(args) => predict::execute(args, ctx),
         Command::Verify(args) => verify::execute(args, ctx),
         Command::Sweep(args) => sweep::execute(args, ctx),
+        Command::Train(args) => train::execute(args, ctx),
     };
     result.unwrap_or_else(|e| {
         // If stderr itself is gone there is nowhere left to tell; the exit code still says it.

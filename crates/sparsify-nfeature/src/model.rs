@@ -363,9 +363,22 @@ pub(crate) fn build_s<T: Float>(ws: &mut Workspace<T>, n: usize) {
     }
 }
 
-/// `sum |w|` in `f64`, in order; NaN or infinite if any entry is.
+/// `sum |w|` in `f64`: eight running sums over `w` in chunks of eight (lane `j` takes the
+/// entries `8q + j`), then the eight added in order, so that it vectorises and its order is
+/// fixed. NaN or infinite if any entry is.
 pub(crate) fn abs_sum<T: Float>(w: &[T]) -> f64 {
-    w.iter().map(|x| x.abs().f64()).sum()
+    let mut acc = [0.0f64; 8];
+    let chunks = w.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..8 {
+            acc[j] += c[j].abs().f64();
+        }
+    }
+    for (j, x) in rest.iter().enumerate() {
+        acc[j] += x.abs().f64();
+    }
+    acc.iter().sum()
 }
 
 /// The loss of `w` with noise `xi` (none if `None`), summed over instances.

@@ -14,7 +14,8 @@ use sparsify_experiments::train::{
 };
 use sparsify_nfeature::metrics::{self, Counts};
 use sparsify_nfeature::{
-    AdamWParams, NFeatureError, Noise, Optimizer, Param, SgdParams, Shape, StopReason, Weights,
+    AdamWParams, FlowConfig, NFeatureError, Noise, Optimizer, Param, SgdParams, Shape, StopReason,
+    TrainConfig, Weights,
 };
 
 use crate::Context;
@@ -246,15 +247,24 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
         }
     }
     if args.optimizer != OptimizerKind::Flow && args.step.is_some() {
-        return refuse("--step", "only --optimizer flow takes a time step (use --steps for the number of updates)");
+        return refuse(
+            "--step",
+            "only --optimizer flow takes a time step (use --steps for the number of updates)",
+        );
     }
     if args.optimizer == OptimizerKind::Flow && args.lr.is_some() {
-        return refuse("--lr", "the gradient flow has no learning rate; its time step is --step");
+        return refuse(
+            "--lr",
+            "the gradient flow has no learning rate; its time step is --step",
+        );
     }
     let noise = match (args.noise, args.sigma) {
         (NoiseKind::None, None) => Noise::None,
         (NoiseKind::None, Some(_)) => {
-            return refuse("--sigma", "given without --noise bernoulli or --noise gaussian");
+            return refuse(
+                "--sigma",
+                "given without --noise bernoulli or --noise gaussian",
+            );
         }
         (_, None) => return refuse("--noise", "needs --sigma, its amplitude"),
         (NoiseKind::Bernoulli, Some(sigma)) => Noise::Bernoulli { sigma },
@@ -263,7 +273,10 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
     .validate()
     .map_err(|e| usage(&e))?;
     if args.optimizer == OptimizerKind::Flow && noise != Noise::None {
-        return refuse("--noise", "the gradient flow is the flow of the noise-free loss");
+        return refuse(
+            "--noise",
+            "the gradient flow is the flow of the noise-free loss",
+        );
     }
     let method = match args.optimizer {
         OptimizerKind::Adamw => {
@@ -321,9 +334,8 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
                     ),
                 );
             }
-            let shape = Shape::new(instances, n, m).map_err(|e| {
-                CliError::usage(format!("--init-file {}: {e}", path.display()))
-            })?;
+            let shape = Shape::new(instances, n, m)
+                .map_err(|e| CliError::usage(format!("--init-file {}: {e}", path.display())))?;
             let w = Weights::from_vec(shape, values)
                 .map_err(|e| CliError::usage(format!("--init-file {}: {e}", path.display())))?;
             (shape, Some(w))
@@ -365,7 +377,13 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
         save_steps,
         record_every: args.record_every,
     };
-    // Checked here so that every parameter error is a usage error, before any file exists.
+    // Checked here so that every parameter error is a usage error naming its flag, before any
+    // file exists (the library checks them again when it builds the solver).
+    match spec.method {
+        Method::Optimizer(o) => TrainConfig::new(spec.lambda, o, spec.noise).map(drop),
+        Method::Flow { h } => FlowConfig::new(spec.lambda, h).map(drop),
+    }
+    .map_err(|e| usage(&e))?;
     train::check_spec(&spec).map_err(|e| CliError::usage(e.to_string()))?;
     let snapshots = spec.save_steps.len() as u64 + 2;
     memory::check(
@@ -567,9 +585,13 @@ fn write_outputs(
         Some(Content::Text(Box::new(|w| {
             write_trajectory(w, &outcome.trajectory)
         }))),
-        Some(Content::Text(Box::new(|w| write_counts(w, &outcome.counts)))),
+        Some(Content::Text(Box::new(|w| {
+            write_counts(w, &outcome.counts)
+        }))),
         Some(Content::Text(Box::new(move |w| write_neurons(w, &neurons)))),
-        Some(Content::Text(Box::new(move |w| write_features(w, &features)))),
+        Some(Content::Text(Box::new(move |w| {
+            write_features(w, &features)
+        }))),
         Some(Content::Text(Box::new(move |w| {
             write_weights(w, &outcome.w_final, f32_out)
         }))),

@@ -381,7 +381,10 @@ mod tests {
 
     #[test]
     fn records_every_step_the_grid_and_the_saved_weights() {
-        let s = spec(Method::Optimizer(Optimizer::AdamW(AdamWParams::default())), Dtype::F64);
+        let s = spec(
+            Method::Optimizer(Optimizer::AdamW(AdamWParams::default())),
+            Dtype::F64,
+        );
         let out = train(&s, None, &mut |_| {}, &|| false).unwrap();
         assert_eq!(out.summary.stop, StopReason::Completed);
         let steps: Vec<u64> = out.loss.iter().map(|r| r.step).collect();
@@ -391,14 +394,23 @@ mod tests {
         let saved: Vec<u64> = out.saved.iter().map(|(k, _)| *k).collect();
         assert_eq!(saved, [0, 5, 20]);
         assert_eq!(out.saved[0].1, out.w0, "step 0 is the initial weights");
-        assert_eq!(out.saved[2].1, out.w_final, "the last step is the final weights");
+        assert_eq!(
+            out.saved[2].1, out.w_final,
+            "the last step is the final weights"
+        );
         assert_eq!(out.counts.len(), 2);
-        assert!(out.trajectory[0].mean_active.is_nan(), "no active sets for AdamW");
+        assert!(
+            out.trajectory[0].mean_active.is_nan(),
+            "no active sets for AdamW"
+        );
     }
 
     #[test]
     fn the_same_seed_gives_the_same_run_and_another_seed_another() {
-        let s = spec(Method::Optimizer(Optimizer::Sgd(SgdParams::new(0.02).unwrap())), Dtype::F32);
+        let s = spec(
+            Method::Optimizer(Optimizer::Sgd(SgdParams::new(0.02).unwrap())),
+            Dtype::F32,
+        );
         let a = train(&s, None, &mut |_| {}, &|| false).unwrap();
         let b = train(&s, None, &mut |_| {}, &|| false).unwrap();
         assert_eq!(a.w_final, b.w_final);

@@ -148,7 +148,6 @@ fn fortran_to_c(shape: &[usize], values: &[f64]) -> Vec<f64> {
     out
 }
 
-
 /// The header's text and where the data start.
 struct Header {
     text: String,

@@ -248,7 +248,7 @@ struct Fourth(Vec<(u64, f64)>);
 
 impl Observer<f64> for Fourth {
     fn observe(&mut self, s: &State<'_, f64>) {
-        if s.step % 100 == 0 {
+        if s.step.is_multiple_of(100) {
             let per_instance = mean_fourth_norm(s.weights);
             self.0.push((
                 s.step,

@@ -307,7 +307,7 @@ pub(crate) fn forward_backward<T: Float>(
             let row = &w[b * m..(b + 1) * m];
             let mut acc = T::ZERO;
             for (wk, xk) in row.iter().zip(xi) {
-                acc = acc + *wk * *xk;
+                acc += *wk * *xk;
             }
             *c = acc;
         }
@@ -346,7 +346,7 @@ pub(crate) fn d_from_gram<T: Float>(ws: &mut Workspace<T>, n: usize, noisy: bool
         for b in 0..n {
             let mut acc = T::ZERO;
             for a in 0..n {
-                acc = acc + ws.d[b * n + a];
+                acc += ws.d[b * n + a];
             }
             ws.colsum[b] = acc;
         }
@@ -445,10 +445,10 @@ pub(crate) fn grad_entry<T: Float>(
 ) -> T {
     let mut g = sw;
     if let Some(x) = xi {
-        g = g + colsum * x;
+        g += colsum * x;
     }
     if lambda > 0.0 {
-        g = g + lam * w.sign();
+        g += lam * w.sign();
     }
     g
 }

@@ -203,7 +203,7 @@ impl<T: Float> Stepper<T> for Trainer<T> {
                             let (wr, gr) = (&mut w[row.clone()], &slot.ws.sw[row]);
                             for k in 0..m {
                                 let g = grad_entry(gr[k], cs, xi.map(|x| x[k]), wr[k], lambda, lam);
-                                wr[k] = wr[k] - lr * g;
+                                wr[k] -= lr * g;
                             }
                             abs += abs_sum(wr);
                         }

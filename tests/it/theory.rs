@@ -159,11 +159,20 @@ fn claim_12_reduced_equals_direct() {
     assert!(c.detail.contains("5 runs"), "{}", c.detail);
 }
 
+#[test]
+fn claim_13_polysemantic_neurons_are_opposite_sign() {
+    let c = passing(13);
+    assert!(c.detail.contains("polysemantic neurons"), "{}", c.detail);
+    // Negative control: the same runs measured for same-sign neurons must fail.
+    let wrong = claims::opposite_sign_with(Profile::Fast, false).expect("runs");
+    assert!(!wrong.pass, "{}", wrong.detail);
+}
+
 /// Every claim has a test above, and the registry is in order.
 #[test]
 fn every_claim_is_registered_in_order() {
     let ids: Vec<u32> = claims::CLAIMS.iter().map(|c| c.id).collect();
-    assert_eq!(ids, (1..=12).collect::<Vec<_>>());
+    assert_eq!(ids, (1..=13).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------------------------

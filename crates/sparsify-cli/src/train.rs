@@ -241,10 +241,11 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
         ("--beta2", args.beta2),
         ("--eps", args.eps),
     ];
-    if args.optimizer != OptimizerKind::Adamw {
-        if let Some((flag, _)) = adamw_only.iter().find(|(_, v)| v.is_some()) {
-            return refuse(flag, "only --optimizer adamw has it");
-        }
+    if let Some((flag, _)) = adamw_only
+        .iter()
+        .find(|(_, v)| v.is_some() && args.optimizer != OptimizerKind::Adamw)
+    {
+        return refuse(flag, "only --optimizer adamw has it");
     }
     if args.optimizer != OptimizerKind::Flow && args.step.is_some() {
         return refuse(
@@ -439,10 +440,8 @@ pub(crate) fn execute(args: &TrainArgs, ctx: &mut Context<'_>) -> Result<u8, Cli
         bar
     });
     let mut progress = |step: u64| {
-        if let Some(bar) = &bar {
-            if step % 16 == 0 || step == spec.steps {
-                bar.set_position(step);
-            }
+        if let Some(bar) = bar.as_ref().filter(|_| step.is_multiple_of(16)) {
+            bar.set_position(step);
         }
     };
     let stop = || ctx.interrupted.load(Ordering::Relaxed);

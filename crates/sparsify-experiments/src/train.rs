@@ -295,7 +295,7 @@ impl<T: Float> Observer<T> for TrainRecorder<'_, T> {
             l1_term,
             total,
         });
-        if step % self.spec.record_every == 0 || last {
+        if step.is_multiple_of(self.spec.record_every) || last {
             self.record(state);
         }
         if self.spec.save_steps.binary_search(&step).is_ok() {

@@ -74,7 +74,7 @@ enum Command {
     /// simulating.
     ///
     /// From initial weights: the time at which the number of survivors first becomes m', for
-    /// every m' from m-1 down to 1 (THEORY.md section 3). --continuum: m'(t), ||w||_1(t) and
+    /// every m' from m-1 down to 1 (docs/theory.md §3). --continuum: m'(t), ||w||_1(t) and
     /// the relative variance of the half-normal continuum limit on a log grid of t (section 4).
     Predict(predict::PredictArgs),
     /// Check every theoretical claim against simulation and print a table.

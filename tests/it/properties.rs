@@ -1,4 +1,4 @@
-//! Invariants of the Euler dynamics on random small problems (THEORY §2), checked against a
+//! Invariants of the Euler dynamics on random small problems (docs/theory.md §2), checked against a
 //! naive oracle that tracks every coordinate's identity.
 
 use proptest::prelude::*;
@@ -97,7 +97,7 @@ proptest! {
     }
 
     /// The survivors' relative variance stays within the published `rel_var_range` bounds of
-    /// w0 at every step (THEORY §2: `rho = var(w0[..n]) / (mean(w0[..n]) - theta)^2` with
+    /// w0 at every step (docs/theory.md §2: `rho = var(w0[..n]) / (mean(w0[..n]) - theta)^2` with
     /// `w0[n] < theta <= w0[n-1]`). Tolerance: both sides come from sums with cancellation in
     /// `S2 - S1^2/n`, accurate to ~n*eps relative to `S2`, i.e. ~1e-12 relative to
     /// `(1 + rho) mean^2`; 1e-9 absolute plus relative covers that with room.

@@ -65,7 +65,7 @@ fn reduced_reproduces_every_reference_death_event() {
 
 /// Continuous time against the published Euler discretisation on every fixture: for each
 /// reference death event (step k, m'), the adaptive solver's time of the first death that
-/// leaves at most m' survivors is within 2.5 time units of `k*h`. THEORY §3 puts Euler's O(h)
+/// leaves at most m' survivors is within 2.5 time units of `k*h`. docs/theory.md §3 puts Euler's O(h)
 /// shift at about `(h/4)*ln(F(0)/F(theta))`, which reaches ~2.3 for h = 0.5 at the end of the
 /// m = 1e5 runs (`F` falls from 0.81 to ~1e-8). Also pins the work: DP5(4) is
 /// stability-limited after the transient, so the steps that do not end at a death average

@@ -3,7 +3,7 @@
 //! One test per claim of `sparsify_experiments::claims` (`claim_NN_<name>`), each at the fast profile:
 //! it must pass and its measured value must be finite and say something (a count over a
 //! non-empty set, an error that is not trivially zero). Negative controls show that a check can
-//! fail: a wrong prediction or a tolerance below the measurement. Then the checks THEORY.md
+//! fail: a wrong prediction or a tolerance below the measurement. Then the checks docs/theory.md
 //! reports as done ("checked"), reproduced, and `sparsify predict` / `sparsify verify` through
 //! the command-line library.
 
@@ -61,7 +61,7 @@ fn claim_03_closed_form_death_times() {
     // against 3), not zero.
     assert!(c.measured > 0.1, "{}", c.measured);
     // Negative control: the leading-order form is off by 0.3 to 3 time units against the flow
-    // (THEORY.md section 3), so the corrected form's 0.2 tolerance must reject it.
+    // (docs/theory.md §3), so the corrected form's 0.2 tolerance must reject it.
     let w = InitialWeights::quantile(5_000, None).expect("valid");
     let lambda = 2e-4;
     let flow = simulated_first_times(&w, lambda, Reference::Adaptive).expect("runs");
@@ -159,15 +159,24 @@ fn claim_12_reduced_equals_direct() {
     assert!(c.detail.contains("5 runs"), "{}", c.detail);
 }
 
+#[test]
+fn claim_13_polysemantic_neurons_are_opposite_sign() {
+    let c = passing(13);
+    assert!(c.detail.contains("polysemantic neurons"), "{}", c.detail);
+    // Negative control: the same runs measured for same-sign neurons must fail.
+    let wrong = claims::opposite_sign_with(Profile::Fast, false).expect("runs");
+    assert!(!wrong.pass, "{}", wrong.detail);
+}
+
 /// Every claim has a test above, and the registry is in order.
 #[test]
 fn every_claim_is_registered_in_order() {
     let ids: Vec<u32> = claims::CLAIMS.iter().map(|c| c.id).collect();
-    assert_eq!(ids, (1..=12).collect::<Vec<_>>());
+    assert_eq!(ids, (1..=13).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------------------------
-// THEORY.md's "checked" statements, reproduced.
+// docs/theory.md's "checked" statements, reproduced.
 
 /// First time with m' <= n from a reference deaths file, as `first[n]`.
 fn reference_first_times(prefix: &str, m: usize) -> Vec<f64> {
@@ -185,7 +194,7 @@ fn reference_first_times(prefix: &str, m: usize) -> Vec<f64> {
     first
 }
 
-/// THEORY.md section 2: the reduced solver reproduced all 7,456 m'-change events of the seed's
+/// docs/theory.md §2: the reduced solver reproduced all 7,456 m'-change events of the seed's
 /// m = 1e5 run exactly.
 #[test]
 fn theory_reduced_solver_reproduces_the_7456_events() {
@@ -207,7 +216,7 @@ fn theory_reduced_solver_reproduces_the_7456_events() {
     assert_eq!(events, reference);
 }
 
-/// THEORY.md section 3: on the reference run (m = 1e5, lambda = 1e-5, h = 0.5) the leading
+/// docs/theory.md §3: on the reference run (m = 1e5, lambda = 1e-5, h = 0.5) the leading
 /// closed form matches the simulated first time at which m' drops to n, for every n from
 /// 50,000 down to 1, within about 2 time units (relative 1e-4 or better). "About 2": the
 /// measured worst is 1.78 (Euler's O(h) shift, up to ~(h/4) ln(F(0)/F) ~ 2, plus up to one
@@ -235,12 +244,12 @@ fn f_direct(w: &[f64], theta: f64) -> f64 {
     w.iter().map(|&x| (x - theta).max(0.0).powi(2)).sum()
 }
 
-/// THEORY.md section 3: against the flow (m = 5e3, lambda = 2e-4) the leading term alone is
+/// docs/theory.md §3: against the flow (m = 5e3, lambda = 2e-4) the leading term alone is
 /// off by 0.3 to 3 time units, up to 4e-3 relative early on; the first-order form by a
 /// constant ~0.06 (the transient's time shift, 0.0570 for ||w0||_2 = 0.9), which the shift
 /// removes. And with h = 0.5 Euler adds `(h/4) ln(F(0)/F(theta))`.
 ///
-/// Weights: quantile (THEORY.md does not say which; the quantile start is deterministic and
+/// Weights: quantile (docs/theory.md does not say which; the quantile start is deterministic and
 /// has ||w0||_2 = 0.9 to 1e-4). The flow is the adaptive solver at rtol 1e-9 (error ~1e-4
 /// time units at most, far below every bound here).
 #[test]
@@ -254,7 +263,7 @@ fn theory_first_order_form_is_off_by_the_transient_shift_only() {
     assert!((0.3..=3.0).contains(&lead.max_abs), "{lead:?}");
     let end = (leading[0] - flow[1]).abs();
     assert!((0.3..=3.0).contains(&end), "{end}");
-    // "Up to 4e-3 relative early on": 5.6e-3 on these weights (THEORY.md's were not
+    // "Up to 4e-3 relative early on": 5.6e-3 on these weights (docs/theory.md's were not
     // recorded), the same order; early, where t is small.
     assert!((1e-3..=1e-2).contains(&lead.max_rel), "{lead:?}");
     // First order without the shift: every error within 0.02 of the constant 0.057 (the
@@ -295,7 +304,7 @@ fn theory_first_order_form_is_off_by_the_transient_shift_only() {
     assert!(worst <= 0.05, "{worst}");
 }
 
-/// THEORY.md section 4: the continuum is within 0.06% of the quantile-initialised simulation
+/// docs/theory.md §4: the continuum is within 0.06% of the quantile-initialised simulation
 /// for m' >= 1000 and within 1% for m' >= 50 (m = 1e5, lambda = 1e-5), where the seed's own
 /// prediction is off by a factor 2 to 3. Measured here: 0.03% and 0.10%; the seed's factor is
 /// between 1.9 and 3.1 over m' = m/10 .. 50 (asserted [1.8, 3.2]).

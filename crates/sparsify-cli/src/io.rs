@@ -13,8 +13,9 @@ use sparsify_core::{CoreError, InitialWeights};
 use crate::error::{CliError, escape_controls, shown};
 use crate::memory;
 
+pub(crate) use npy::read_npy_array;
 pub use output::exit_removing_staged_outputs;
-pub(crate) use output::{Content, PendingOutput, check_distinct, write_all};
+pub(crate) use output::{Content, PendingOutput, check_distinct, os_reason, write_all};
 
 /// A float for CSV: Rust's shortest round-trip digits, in `{:?}` form.
 ///

@@ -22,6 +22,7 @@ mod predict;
 mod progress;
 mod run;
 mod sweep;
+mod train;
 mod verify;
 
 use std::ffi::OsString;
@@ -73,7 +74,7 @@ enum Command {
     /// simulating.
     ///
     /// From initial weights: the time at which the number of survivors first becomes m', for
-    /// every m' from m-1 down to 1 (THEORY.md section 3). --continuum: m'(t), ||w||_1(t) and
+    /// every m' from m-1 down to 1 (docs/theory.md §3). --continuum: m'(t), ||w||_1(t) and
     /// the relative variance of the half-normal continuum limit on a log grid of t (section 4).
     Predict(predict::PredictArgs),
     /// Check every theoretical claim against simulation and print a table.
@@ -88,6 +89,13 @@ enum Command {
     /// skipping finished ones; `status` counts them; `merge` writes one row per cell and an
     /// aggregate over seeds; `slurm` prints an sbatch script for a job array.
     Sweep(sweep::SweepArgs),
+    /// Train the paper's n-feature model (n features on m neurons, tied weights, L1) and count
+    /// its polysemantic neurons.
+    ///
+    /// y = relu(W W^T x) on the identity batch, loss sum (y - x)^2 + lambda sum |W|, trained by
+    /// AdamW (torch's, with its default weight decay 0.01, as the paper), plain SGD, or the
+    /// gradient flow with exact zeros; instances in parallel, float32 by default.
+    Train(train::TrainArgs),
 }
 
 /// Runs the command line `args` (the first item is the program name) and returns the process
@@ -107,6 +115,7 @@ where
         Command::Predict(args) => predict::execute(args, ctx),
         Command::Verify(args) => verify::execute(args, ctx),
         Command::Sweep(args) => sweep::execute(args, ctx),
+        Command::Train(args) => train::execute(args, ctx),
     };
     result.unwrap_or_else(|e| {
         // If stderr itself is gone there is nowhere left to tell; the exit code still says it.

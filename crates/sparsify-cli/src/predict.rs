@@ -1,6 +1,6 @@
 //! `sparsify predict`: closed-form predictions without simulating.
 //!
-//! Two forms (THEORY.md sections 3 and 4):
+//! Two forms (docs/theory.md §3 and §4):
 //!
 //! - from initial weights (a file or a built-in initialisation): the time at which the number
 //!   of survivors first becomes `m'`, for every `m'` from `m - 1` down to 1, summed exactly

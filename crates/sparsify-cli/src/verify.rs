@@ -29,8 +29,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     json: bool,
 
-    /// Run only this claim (1 to 12); repeat for several.
-    #[arg(long = "claim", value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=12))]
+    /// Run only this claim (1 to 13); repeat for several.
+    #[arg(long = "claim", value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=13))]
     claims: Vec<u32>,
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use sparsify_core::CoreError;
+use sparsify_nfeature::NFeatureError;
 use sparsify_plot::PlotError;
 use sparsify_theory::TheoryError;
 
@@ -18,6 +19,8 @@ pub enum ExperimentError {
     Theory(TheoryError),
     /// Drawing a figure failed.
     Plot(PlotError),
+    /// The n-feature model refused its input.
+    NFeature(NFeatureError),
     /// Reading or writing a file failed.
     Io {
         /// The file.
@@ -47,6 +50,7 @@ impl fmt::Display for ExperimentError {
             ExperimentError::Core(e) => write!(f, "simulation: {e}"),
             ExperimentError::Theory(e) => write!(f, "prediction: {e}"),
             ExperimentError::Plot(e) => write!(f, "figure: {e}"),
+            ExperimentError::NFeature(e) => write!(f, "n-feature model: {e}"),
             ExperimentError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             ExperimentError::Inconsistent(msg) => f.write_str(msg),
             ExperimentError::InvalidSpec { path, errors } => {
@@ -63,6 +67,7 @@ impl std::error::Error for ExperimentError {
             ExperimentError::Core(e) => Some(e),
             ExperimentError::Theory(e) => Some(e),
             ExperimentError::Plot(e) => Some(e),
+            ExperimentError::NFeature(e) => Some(e),
             ExperimentError::Io { source, .. } => Some(source),
             ExperimentError::Inconsistent(_)
             | ExperimentError::InvalidSpec { .. }
@@ -80,6 +85,12 @@ impl From<CoreError> for ExperimentError {
 impl From<TheoryError> for ExperimentError {
     fn from(e: TheoryError) -> Self {
         ExperimentError::Theory(e)
+    }
+}
+
+impl From<NFeatureError> for ExperimentError {
+    fn from(e: NFeatureError) -> Self {
+        ExperimentError::NFeature(e)
     }
 }
 

@@ -24,5 +24,6 @@ pub mod figures;
 pub mod published;
 pub mod sweep;
 pub mod theory_figures;
+pub mod train;
 
 pub use error::ExperimentError;

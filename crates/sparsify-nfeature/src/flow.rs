@@ -237,7 +237,7 @@ impl<T: Float> Slot<T> {
             for (j, &(r, wr)) in col.iter().enumerate() {
                 for &(s, ws) in &col[..=j] {
                     let idx = s as usize * n + r as usize;
-                    self.ws.p[idx] = self.ws.p[idx] + wr * ws;
+                    self.ws.p[idx] += wr * ws;
                 }
             }
         }
@@ -277,14 +277,14 @@ impl<T: Float> Slot<T> {
                         self.mark[idx] = true;
                         self.touched.push(idx as u32);
                     }
-                    self.ws.sw[idx] = self.ws.sw[idx] + sab * wbk;
+                    self.ws.sw[idx] += sab * wbk;
                 }
             }
         }
     }
 
     /// The prox step on this instance; returns its new nonzero counts per feature.
-    fn apply(&mut self, w: &mut [T], n: usize, m: usize, h: T, threshold: T, counts: &mut [usize]) {
+    fn apply(&mut self, w: &mut [T], m: usize, h: T, threshold: T, counts: &mut [usize]) {
         let prox = |x: T, g: T| {
             let y = x - h * g;
             if y > threshold {
@@ -297,8 +297,7 @@ impl<T: Float> Slot<T> {
         };
         if !self.sparse {
             let mut abs = 0.0;
-            for a in 0..n {
-                let row = &mut self.rows[a];
+            for (a, (row, count)) in self.rows.iter_mut().zip(counts.iter_mut()).enumerate() {
                 row.clear();
                 for k in 0..m {
                     let idx = a * m + k;
@@ -309,7 +308,7 @@ impl<T: Float> Slot<T> {
                         abs += x.abs().f64();
                     }
                 }
-                counts[a] = row.len();
+                *count = row.len();
             }
             self.abs = abs;
             return;
@@ -384,7 +383,7 @@ impl<T: Float> Stepper<T> for FlowSim<T> {
             .par_iter_mut()
             .zip(self.w.data_mut().par_chunks_mut(per))
             .zip(self.active.par_chunks_mut(n))
-            .for_each(|((slot, w), counts)| slot.apply(w, n, m, h, threshold, counts));
+            .for_each(|((slot, w), counts)| slot.apply(w, m, h, threshold, counts));
         self.steps += 1;
     }
 

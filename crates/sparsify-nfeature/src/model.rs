@@ -307,7 +307,7 @@ pub(crate) fn forward_backward<T: Float>(
             let row = &w[b * m..(b + 1) * m];
             let mut acc = T::ZERO;
             for (wk, xk) in row.iter().zip(xi) {
-                acc = acc + *wk * *xk;
+                acc += *wk * *xk;
             }
             *c = acc;
         }
@@ -346,7 +346,7 @@ pub(crate) fn d_from_gram<T: Float>(ws: &mut Workspace<T>, n: usize, noisy: bool
         for b in 0..n {
             let mut acc = T::ZERO;
             for a in 0..n {
-                acc = acc + ws.d[b * n + a];
+                acc += ws.d[b * n + a];
             }
             ws.colsum[b] = acc;
         }
@@ -363,9 +363,22 @@ pub(crate) fn build_s<T: Float>(ws: &mut Workspace<T>, n: usize) {
     }
 }
 
-/// `sum |w|` in `f64`, in order; NaN or infinite if any entry is.
+/// `sum |w|` in `f64`: eight running sums over `w` in chunks of eight (lane `j` takes the
+/// entries `8q + j`), then the eight added in order, so that it vectorises and its order is
+/// fixed. NaN or infinite if any entry is.
 pub(crate) fn abs_sum<T: Float>(w: &[T]) -> f64 {
-    w.iter().map(|x| x.abs().f64()).sum()
+    let mut acc = [0.0f64; 8];
+    let chunks = w.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..8 {
+            acc[j] += c[j].abs().f64();
+        }
+    }
+    for (j, x) in rest.iter().enumerate() {
+        acc[j] += x.abs().f64();
+    }
+    acc.iter().sum()
 }
 
 /// The loss of `w` with noise `xi` (none if `None`), summed over instances.
@@ -432,10 +445,10 @@ pub(crate) fn grad_entry<T: Float>(
 ) -> T {
     let mut g = sw;
     if let Some(x) = xi {
-        g = g + colsum * x;
+        g += colsum * x;
     }
     if lambda > 0.0 {
-        g = g + lam * w.sign();
+        g += lam * w.sign();
     }
     g
 }

@@ -180,11 +180,19 @@ impl<T: Float> Stepper<T> for Trainer<T> {
                                 &mut slot.v[row.clone()],
                                 &slot.ws.sw[row],
                             );
-                            for k in 0..m {
-                                let g = grad_entry(gr[k], cs, xi.map(|x| x[k]), wr[k], lambda, lam);
-                                s.update(&mut wr[k], &mut mr[k], &mut vr[k], g);
-                                abs += wr[k].abs().f64();
+                            // Two loops, so that neither tests for the noise per entry.
+                            if let Some(xi) = xi {
+                                for k in 0..m {
+                                    let g = grad_entry(gr[k], cs, Some(xi[k]), wr[k], lambda, lam);
+                                    s.update(&mut wr[k], &mut mr[k], &mut vr[k], g);
+                                }
+                            } else {
+                                for k in 0..m {
+                                    let g = grad_entry(gr[k], cs, None, wr[k], lambda, lam);
+                                    s.update(&mut wr[k], &mut mr[k], &mut vr[k], g);
+                                }
                             }
+                            abs += abs_sum(wr);
                         }
                     }
                     Optimizer::Sgd(p) => {
@@ -195,9 +203,9 @@ impl<T: Float> Stepper<T> for Trainer<T> {
                             let (wr, gr) = (&mut w[row.clone()], &slot.ws.sw[row]);
                             for k in 0..m {
                                 let g = grad_entry(gr[k], cs, xi.map(|x| x[k]), wr[k], lambda, lam);
-                                wr[k] = wr[k] - lr * g;
-                                abs += wr[k].abs().f64();
+                                wr[k] -= lr * g;
                             }
+                            abs += abs_sum(wr);
                         }
                     }
                 }

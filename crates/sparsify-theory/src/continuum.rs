@@ -1,4 +1,4 @@
-//! The continuum limit for half-normal initialisation (THEORY.md section 4).
+//! The continuum limit for half-normal initialisation (docs/theory.md §4).
 //!
 //! With `w0_j = |N(0, sigma^2)|` and `m -> infinity`, the sums over survivors of section 3 become
 //! integrals over the half-normal density. With `z = theta / sigma`, `Q = 1 - Phi(z)` and `phi`
@@ -27,7 +27,7 @@
 //! relative, i.e. 1e-13 at `z = 30`.
 //!
 //! # References
-//! THEORY.md sections 3 to 5; the seed gist (Victor Lecomte, 2023) for the half-normal
+//! docs/theory.md sections 3 to 5; the seed gist (Victor Lecomte, 2023) for the half-normal
 //! initialisation `sigma = 0.9 / sqrt(m)`; W. H. Press et al., *Numerical Recipes* (3rd ed.),
 //! section 5.2 (modified Lentz method).
 
@@ -70,7 +70,7 @@ pub struct TailMoments {
 /// [`TheoryError::InvalidParameter`] if `z` is not finite.
 ///
 /// # References
-/// THEORY.md section 4; the module documentation for the accuracy.
+/// docs/theory.md §4; the module documentation for the accuracy.
 pub fn tail_moments(z: f64) -> Result<TailMoments, TheoryError> {
     finite("z", z)?;
     Ok(moments(z).0)
@@ -87,7 +87,7 @@ pub fn tail_moments(z: f64) -> Result<TailMoments, TheoryError> {
 /// [`TheoryError::InvalidParameter`] if `z` is not finite and `>= 0`.
 ///
 /// # References
-/// THEORY.md sections 2 and 5 (`m' = (1 + rho) ||w||_1^2 / ||w||_2^2`).
+/// docs/theory.md §2 and §5 (`m' = (1 + rho) ||w||_1^2 / ||w||_2^2`).
 pub fn relative_variance_at(z: f64) -> Result<f64, TheoryError> {
     crate::error::non_negative("z", z)?;
     Ok(rho(z))
@@ -171,7 +171,7 @@ impl HalfNormalContinuum {
     /// [`TheoryError::InvalidParameter`] if `theta` is not finite.
     ///
     /// # References
-    /// THEORY.md sections 3 and 4.
+    /// docs/theory.md §3 and §4.
     pub fn state(&self, theta: f64) -> Result<ContinuumState, TheoryError> {
         finite("theta", theta)?;
         Ok(self.state_unchecked(theta))

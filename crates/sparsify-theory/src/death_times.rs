@@ -1,4 +1,4 @@
-//! Closed-form death times from any sorted-descending initial weights (THEORY.md section 3).
+//! Closed-form death times from any sorted-descending initial weights (docs/theory.md §3).
 //!
 //! On the slow manifold `||w||_2 = 1` every survivor is `w_j = (w0_j - theta) / sqrt(F(theta))`
 //! and `dtheta/dt = lambda sqrt(F(theta))`, with `F(theta) = sum_j (w0_j - theta)_+^2`. Between
@@ -16,7 +16,7 @@
 //! # Corrections (all optional, see [`PredictionConfig`])
 //! - **First order** ([`Order::FirstOrder`]): keeping `||w||_2^2 = 1 - a`, `a = lambda G / sqrt(F)`
 //!   (with `G = sum_j (w0_j - theta)_+ = -F'/2`) gives `dtheta/dt = lambda sqrt(F) (1 + a/2)`, so
-//!   `t = t_0 - (1/4) ln(F(0)/F(theta))` (THEORY.md section 3).
+//!   `t = t_0 - (1/4) ln(F(0)/F(theta))` (docs/theory.md §3).
 //! - **Explicit Euler** ([`Discretisation::Euler`]): the seed's step `alpha <- g alpha`,
 //!   `beta <- g beta + h lambda`, `g = 1 + h a_k`, moves `theta = beta/alpha` by
 //!   `h lambda / alpha_{k+1} = (h lambda / alpha_k)(1 - h a_k)`. On the Euler slow manifold
@@ -62,7 +62,7 @@
 //! cost nothing. The pieces are added in the order of increasing `theta` with Neumaier's sum.
 //!
 //! # References
-//! THEORY.md sections 2 and 3; the seed gist (Victor Lecomte, 2023) for the Euler scheme.
+//! docs/theory.md §2 and §3; the seed gist (Victor Lecomte, 2023) for the Euler scheme.
 
 use crate::error::{TheoryError, positive};
 use crate::sum::Neumaier;
@@ -197,7 +197,7 @@ impl DeathTimes {
 /// corrected times increasing); errors of [`transient_time_shift`].
 ///
 /// # References
-/// THEORY.md section 3; the module documentation for the derivations.
+/// docs/theory.md §3; the module documentation for the derivations.
 pub fn death_times(w0: &[f64], cfg: &PredictionConfig) -> Result<DeathTimes, TheoryError> {
     let m = w0.len();
     validate_weights(w0)?;
@@ -277,7 +277,7 @@ pub fn death_times(w0: &[f64], cfg: &PredictionConfig) -> Result<DeathTimes, The
 /// terms shrink like `|1 - 2h|^k`, so this needs `h` within about 1e-6 of 0 or 1).
 ///
 /// # References
-/// THEORY.md sections 2 and 3 (the 0.06 time-unit shift quoted there is this `Delta`).
+/// docs/theory.md §2 and §3 (the 0.06 time-unit shift quoted there is this `Delta`).
 pub fn transient_time_shift(
     sq_norm0: f64,
     discretisation: Discretisation,
@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn transient_shift_values() {
         // Closed form at ||w0||_2 = 0.9: 1/0.9 - 1 - ln(1.0555...) = 0.0570400...; the
-        // 0.06 of THEORY.md. Rounding only: 1e-15.
+        // 0.06 of docs/theory.md. Rounding only: 1e-15.
         let flow = transient_time_shift(0.81, Discretisation::Continuous).unwrap();
         let want = 1.0 / 0.9 - 1.0 - ((1.0 + 1.0 / 0.9) / 2.0_f64).ln();
         assert!(

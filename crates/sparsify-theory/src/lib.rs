@@ -39,7 +39,7 @@
 //! ```
 //!
 //! # References
-//! The mathematics is in the project's THEORY.md (sections cited per item); the baseline is
+//! The mathematics is in the project's docs/theory.md (sections cited per item); the baseline is
 //! the published gist "Numerical simulation of the sparsification of an encoding affected by
 //! feature benefit and l1 regularization" (Victor Lecomte, 2023).
 #![deny(missing_docs)]

@@ -4,12 +4,12 @@
 //! benefit and l1 regularization", Victor Lecomte, 2023) predicts
 //! `||w||_1 ~ 1/(1/sqrt(m) + lambda t)` and `m' ~ ||w||_1^2`, draws a "theoretical
 //! w1/(t lambda)" curve from a Gaussian-tail approximation, and bounds the relative variance of
-//! the survivors with `rel_var_range`. THEORY.md section 5 explains why the first two are off
+//! the survivors with `rel_var_range`. docs/theory.md §5 explains why the first two are off
 //! by a factor of about 2 (they assume `rho = 1` and `||w0||_1 = sqrt(m)`); they are here as the
 //! baseline to beat, evaluated exactly as the gist evaluates them.
 //!
 //! # References
-//! The seed gist (Victor Lecomte, 2023); THEORY.md sections 5 and 6.
+//! The seed gist (Victor Lecomte, 2023); docs/theory.md §5 and §6.
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -50,7 +50,7 @@ impl SeedPrediction {
     ///
     /// # References
     /// The seed gist; its derivation `d(1/||w||_1)/dt = lambda rho` with `rho = 1` is in
-    /// THEORY.md section 5.
+    /// docs/theory.md §5.
     pub fn one_norm(&self, t: f64) -> Result<f64, TheoryError> {
         Ok(1.0 / self.denominator(t)?)
     }
@@ -99,7 +99,7 @@ impl SeedPrediction {
 /// [`TheoryError::InvalidCount`] unless `1 <= m_prime <= m`.
 ///
 /// # References
-/// The seed gist (its gray curve); THEORY.md section 6.
+/// The seed gist (its gray curve); docs/theory.md §6.
 pub fn theoretical_w1_ratio(m: usize, m_prime: usize) -> Result<f64, TheoryError> {
     if m_prime == 0 || m_prime > m {
         return Err(TheoryError::InvalidCount {
@@ -129,11 +129,11 @@ pub struct RelVarRange {
 /// (numpy's `cumsum`; this order is the contract, for bitwise agreement), `avg = S1/n`,
 /// `var = S2/n - avg^2`: `high = var / (avg - w[n-1])^2`, `low = var / (avg - w[n])^2` with
 /// `w[len] = 0`. The true relative variance of the survivors lies between them whenever `m' = n`
-/// (THEORY.md section 2). No input is rejected: like numpy, 0/0 gives NaN (always at `n = 1`
+/// (docs/theory.md §2). No input is rejected: like numpy, 0/0 gives NaN (always at `n = 1`
 /// for `high`) and `var` may be a tiny negative number where it cancels.
 ///
 /// # References
-/// The seed gist's `rel_var_range`; THEORY.md sections 2 and 6.
+/// The seed gist's `rel_var_range`; docs/theory.md §2 and §6.
 pub fn rel_var_range(w: &[f64]) -> RelVarRange {
     let mut low = Vec::with_capacity(w.len());
     let mut high = Vec::with_capacity(w.len());

@@ -1,5 +1,5 @@
 //! The continuum prediction of whole curves: the slow-manifold quadrature and the full
-//! `(alpha, theta)` flow (THEORY.md sections 2 to 4).
+//! `(alpha, theta)` flow (docs/theory.md sections 2 to 4).
 //!
 //! **Slow manifold.** With the half-normal continuum `F(theta) = 2 m sigma^2 I_2(z)`,
 //! `z = theta/sigma` ([`crate::continuum`]), the time at which the shift reaches `theta` is
@@ -30,7 +30,7 @@
 //! analytic transient shift independently.
 //!
 //! # References
-//! THEORY.md sections 2 to 4; P. Deuflhard, "Order and stepsize control in extrapolation
+//! docs/theory.md sections 2 to 4; P. Deuflhard, "Order and stepsize control in extrapolation
 //! methods", Numer. Math. 41 (1983); E. Hairer and G. Wanner, *Solving Ordinary Differential
 //! Equations II*, section IV.9 (linearly implicit extrapolation).
 
@@ -111,7 +111,7 @@ impl SlowManifold {
     /// integrand).
     ///
     /// # References
-    /// THEORY.md sections 3 and 4.
+    /// docs/theory.md §3 and §4.
     pub fn time_at_theta(&self, theta: f64) -> Result<f64, TheoryError> {
         let z = self.check_theta(theta)?;
         Ok(self.time_from_integral(self.integral(0.0, z)?, z))
@@ -128,7 +128,7 @@ impl SlowManifold {
     /// if the inversion fails.
     ///
     /// # References
-    /// THEORY.md sections 3 and 4.
+    /// docs/theory.md §3 and §4.
     pub fn curve(&self, times: &[f64]) -> Result<Vec<CurveRow>, TheoryError> {
         check_times(times)?;
         let mut z_anchor = 0.0;
@@ -351,7 +351,7 @@ const LEVELS: usize = 5;
 /// step size collapses.
 ///
 /// # References
-/// THEORY.md section 2; Deuflhard (1983); Hairer and Wanner, section IV.9.
+/// docs/theory.md §2; Deuflhard (1983); Hairer and Wanner, section IV.9.
 pub fn full_flow(
     continuum: &HalfNormalContinuum,
     cfg: &FullFlowConfig,

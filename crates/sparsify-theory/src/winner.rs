@@ -1,7 +1,7 @@
 //! The winner: the relative gap of the two largest weights and the final weight.
 //!
 //! # References
-//! THEORY.md sections 2 and 6; the seed gist (Victor Lecomte, 2023), whose `gamma` recursion
+//! docs/theory.md §2 and §6; the seed gist (Victor Lecomte, 2023), whose `gamma` recursion
 //! `gamma <- gamma (1 + lambda h / w_max)` approximates [`relative_gap`].
 
 use crate::error::{TheoryError, finite, positive};
@@ -17,7 +17,7 @@ use crate::error::{TheoryError, finite, positive};
 /// `theta < w0_first`.
 ///
 /// # References
-/// THEORY.md sections 2 and 6.
+/// docs/theory.md §2 and §6.
 pub fn relative_gap(w0_first: f64, w0_second: f64, theta: f64) -> Result<f64, TheoryError> {
     positive("w0_second", w0_second)?;
     finite("w0_first", w0_first)?;
@@ -53,7 +53,7 @@ pub const LAMBDA_MAX_FIXED_POINT: f64 = 0.384_900_179_459_750_5;
 /// [`TheoryError::InvalidParameter`] unless `0 < lambda <= 2/(3 sqrt 3)`.
 ///
 /// # References
-/// THEORY.md section 1 (the flow); the seed gist's final state.
+/// docs/theory.md §1 (the flow); the seed gist's final state.
 pub fn final_weight_first_order(lambda: f64) -> Result<f64, TheoryError> {
     check_lambda(lambda)?;
     Ok(1.0 - lambda / 2.0)
@@ -69,7 +69,7 @@ pub fn final_weight_first_order(lambda: f64) -> Result<f64, TheoryError> {
 /// survivor decays to 0).
 ///
 /// # References
-/// THEORY.md section 1.
+/// docs/theory.md §1.
 pub fn final_weight(lambda: f64) -> Result<f64, TheoryError> {
     check_lambda(lambda)?;
     let mut w: f64 = 1.0;

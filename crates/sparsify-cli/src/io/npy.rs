@@ -32,6 +32,22 @@ const BLOCK_VALUES: usize = 8192;
 /// A usage error, on one line, naming the flag, the file, what was expected and what was
 /// found.
 pub(crate) fn read_npy(flag: &str, path: &Path) -> Result<Vec<f64>, CliError> {
+    let (shape, values) = read_npy_array(flag, path, 1)?;
+    debug_assert_eq!(shape.len(), 1);
+    Ok(values)
+}
+
+/// The shape and the values (in C order, as `f64`) of the float array of `ndim` dimensions in
+/// `path` (given by `flag`). A Fortran-ordered file is reordered to C order.
+///
+/// # Errors
+/// A usage error, on one line, naming the flag, the file, what was expected and what was
+/// found.
+pub(crate) fn read_npy_array(
+    flag: &str,
+    path: &Path,
+    ndim: usize,
+) -> Result<(Vec<usize>, Vec<f64>), CliError> {
     let bad = |why: String| CliError::usage(format!("{flag} {}: {why}", shown(path)));
     let mut file = fs::File::open(path)
         .map_err(|e| bad(format!("cannot read: {}", super::output::os_reason(&e))))?;
@@ -44,15 +60,22 @@ pub(crate) fn read_npy(flag: &str, path: &Path) -> Result<Vec<f64>, CliError> {
     let header = read_header(&mut file).map_err(|e| bad(format!("not a valid .npy file: {e}")))?;
     let fields = parse_header(&header.text)
         .map_err(|e| bad(format!("not a valid .npy file: in the header, {e}")))?;
-    let n = match fields.shape.as_slice() {
-        [n] => *n,
-        other => {
-            return Err(bad(format!(
-                "array has shape {}; need a 1-D array",
-                shape_text(other)
-            )));
-        }
-    };
+    if fields.shape.len() != ndim {
+        return Err(bad(format!(
+            "array has shape {}; need a {ndim}-D array",
+            shape_text(&fields.shape)
+        )));
+    }
+    let n = fields
+        .shape
+        .iter()
+        .try_fold(1_u64, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            bad(format!(
+                "header claims shape {}, more values than any file can hold",
+                shape_text(&fields.shape)
+            ))
+        })?;
     let (size, big_endian) = match fields.descr.as_str() {
         "<f8" => (8, false),
         ">f8" => (8, true),
@@ -73,8 +96,9 @@ pub(crate) fn read_npy(flag: &str, path: &Path) -> Result<Vec<f64>, CliError> {
         let present = len.saturating_sub(header.data_offset);
         if present != claimed {
             return Err(bad(format!(
-                "header claims shape ({n},) of {} bytes each, {claimed} bytes of data, but the \
+                "header claims shape {} of {} bytes each, {claimed} bytes of data, but the \
                  file holds {present} bytes after its {}-byte header{}",
+                shape_text(&fields.shape),
                 size,
                 header.data_offset,
                 if present < claimed {
@@ -91,8 +115,37 @@ pub(crate) fn read_npy(flag: &str, path: &Path) -> Result<Vec<f64>, CliError> {
         &format!("{flag} {}", shown(path)),
         memory::Need::bytes(8, n_values, "values"),
     )?;
-    read_values(&mut file, n_values, size as usize, big_endian)
-        .map_err(|e| bad(format!("cannot read data: {e}")))
+    let values = read_values(&mut file, n_values, size as usize, big_endian)
+        .map_err(|e| bad(format!("cannot read data: {e}")))?;
+    let shape: Vec<usize> = fields.shape.iter().map(|&d| d as usize).collect();
+    let values = if fields.fortran_order && shape.len() > 1 {
+        fortran_to_c(&shape, &values)
+    } else {
+        values
+    };
+    Ok((shape, values))
+}
+
+/// The values of a Fortran-ordered (column-major) array of `shape`, in C (row-major) order.
+fn fortran_to_c(shape: &[usize], values: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(values.len());
+    let mut index = vec![0_usize; shape.len()];
+    for _ in 0..values.len() {
+        // The Fortran offset of the C-order multi-index: the first index varies fastest.
+        let mut offset = 0;
+        for d in (0..shape.len()).rev() {
+            offset = offset * shape[d] + index[d];
+        }
+        out.push(values[offset]);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
 }
 
 /// The header's text and where the data start.

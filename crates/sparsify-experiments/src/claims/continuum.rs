@@ -73,11 +73,11 @@ pub fn continuum_errors(m: usize, lambda: f64, h: f64) -> Result<ContinuumCheck,
     Ok(c)
 }
 
-/// Claim 4. Fast: m = 1e5, lambda = 1e-5 (THEORY.md's own check); full adds m = 1e6 and 1e7
+/// Claim 4. Fast: m = 1e5, lambda = 1e-5 (docs/theory.md's own check); full adds m = 1e6 and 1e7
 /// (lambda = 1/m). Measured: the worst error as a fraction of its tolerance (0.2% above
 /// m' = 1000, 2% above 50; tolerance 1).
 ///
-/// The tolerances are the claim's; THEORY.md measured 0.06% and 1%, and this comparison (at
+/// The tolerances are the claim's; docs/theory.md measured 0.06% and 1%, and this comparison (at
 /// the same instants on both sides) measures 0.03% and 0.1% at m = 1e5. The larger errors at
 /// small m' are the discreteness of the last survivors, O(1/m').
 pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {

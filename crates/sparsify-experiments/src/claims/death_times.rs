@@ -121,7 +121,7 @@ pub fn predicted_first_times(
 /// The tolerances are the claim's own. What they leave room for: the corrected form's
 /// residual is second order in `a = lambda ||w||_1` (measured ~1e-3 time units against the
 /// flow); against Euler the forms are off by Euler's O(h) shift `(h/4) ln(F(0)/F(theta))`
-/// (~2 time units at the end of the m = 1e5 run, THEORY.md section 3) plus up to one step of
+/// (~2 time units at the end of the m = 1e5 run, docs/theory.md §3) plus up to one step of
 /// recording.
 pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {
     let mut runs: Vec<(String, InitialWeights, f64)> = vec![

@@ -37,7 +37,7 @@ pub fn gamma_error(w0: InitialWeights, lambda: f64, h: f64) -> Result<(f64, u64)
 
 /// Claim 9 on the published run (numpy seed 0, m = 1e5, lambda = 1e-5, h = 0.5); full adds
 /// m = 1e6 and 1e7 (lambda = 1/m). Tolerance 1e-3 (the claim's): in continuous time
-/// `d ln(gap)/dt = lambda / w_max` exactly (THEORY.md sections 2 and 6), so the recursion is
+/// `d ln(gap)/dt = lambda / w_max` exactly (docs/theory.md §2 and §6), so the recursion is
 /// that equation's Euler scheme; its error is a sum of per-step `O((lambda h / w_max)^2)` and
 /// `O(h a)` terms.
 pub(crate) fn run(profile: Profile) -> Result<Claim, ExperimentError> {

@@ -14,7 +14,7 @@ pub(crate) const STATEMENT: &str = "Order is preserved (the survivors are always
 /// initial order and checks after every step: (a) the survivors are exactly the first `m'`
 /// (the `m'` largest initial weights), (b) their current values are non-increasing along that
 /// order, (c) `low[m'-1] <= rho <= high[m'-1]` with `rho = var/mean^2` of the survivors (two
-/// passes) and the published bounds from `w0` (THEORY.md section 2: `rho` is
+/// passes) and the published bounds from `w0` (docs/theory.md §2: `rho` is
 /// `var(w0[..n])/(mean - theta)^2` with `w0[n] <= theta < w0[n-1]`).
 ///
 /// Measured: the worst relative excursion beyond a bound, `max((rho - high)/high,

@@ -56,7 +56,7 @@ proptest! {
     ))]
 
     /// m' never increases; the solver's survivors keep their order and are always the images
-    /// of the largest initial weights under one affine map (THEORY §2), so the last one is
+    /// of the largest initial weights under one affine map (docs/theory.md §2), so the last one is
     /// argmax w0; and the solver's weights are the oracle's, bitwise. Every property is checked
     /// on the solver's own output, not on the oracle's bookkeeping.
     #[test]

@@ -5,7 +5,7 @@
 //! - **reduced** (affine variants): with `s = p - theta` (`p = w0[n-1]` the
 //!   smallest survivor's initial value, so `w_j = alpha*(w0_j - p + s)`),
 //!   `alpha' = a*alpha`, `s' = -lambda/alpha`, `a = 1 - alpha^2*F(theta) - mu` with
-//!   `F = E2 + s*(2*E1 + n*s)` from the prefix moments (THEORY §2-3). Coordinate `n-1` dies when
+//!   `F = E2 + s*(2*E1 + n*s)` from the prefix moments (docs/theory.md §2-3). Coordinate `n-1` dies when
 //!   `s` reaches 0; `s` is the integrated variable (not `theta`) so that the distance to the next
 //!   death has full relative precision. O(1) per evaluation.
 //! - **full vector** (any variant): `u_j' = state_drift(u_j)` for every survivor,
@@ -25,7 +25,7 @@
 //! accuracy, so a run to `t ~ 1/lambda` takes ~`1/(1.5*lambda)` steps.
 //!
 //! # References
-//! THEORY.md §2 (reduced system), §3 (slow manifold, stiffness), §4.
+//! docs/theory.md §2 (reduced system), §3 (slow manifold, stiffness), §4.
 
 use crate::dp5::{Dp5, System, bracketed_root};
 use crate::drive::{Death, Limits, Progress, Solution, StopReason};

@@ -8,7 +8,7 @@
 //! is `<= 1`. A non-finite trial is rejected and the step shrunk fivefold.
 //!
 //! # References
-//! THEORY.md §3-4 (the flow is mildly stiff after the transient: steps are stability-limited).
+//! docs/theory.md §3-4 (the flow is mildly stiff after the transient: steps are stability-limited).
 
 use crate::error::CoreError;
 use crate::method::SolverCounts;

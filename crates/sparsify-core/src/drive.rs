@@ -20,7 +20,7 @@
 //! within its tolerances (see [`crate::adaptive`]).
 //!
 //! # References
-//! THEORY.md §1 (the loop), §2 (order and ties are kept).
+//! docs/theory.md §1 (the loop), §2 (order and ties are kept).
 
 use crate::error::{CoreError, Param};
 use crate::method::SolverCounts;
@@ -105,7 +105,7 @@ pub struct Progress {
 
 /// What every run reports, whatever the solver. For the adaptive solver, `step` in its
 /// [`StepStats`] counts accepted steps and `gamma` is the exact relative gap of the two largest
-/// weights (THEORY §6).
+/// weights (docs/theory.md §6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
     /// The state before the first step.

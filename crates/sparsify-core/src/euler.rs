@@ -9,7 +9,7 @@
 //! survivors, Python's built-in `sum` order, so every recorded number equals the published
 //! script's bit for bit.
 //!
-//! Survivors keep their order (THEORY §2: each step is an increasing affine map while
+//! Survivors keep their order (docs/theory.md §2: each step is an increasing affine map while
 //! `g = 1 + h*a > 0`). In floating point this is exact when `a >= 0`, because every operation
 //! of the update is then monotone in `x` and rounding is monotone: the dropped coordinates are
 //! a suffix and the vector is truncated after a scan from its end. When `a < 0` the vector is

@@ -7,7 +7,7 @@
 //! same arithmetic in the same order as [`crate::EulerSim`], which stays the fast path.
 //!
 //! # References
-//! THEORY.md §1.
+//! docs/theory.md §1.
 
 use crate::drive::Stepper;
 use crate::dynamics::{Dynamics, Globals};
@@ -144,7 +144,7 @@ impl<'a> DynamicsEuler<'a> {
 
     fn extremes(&self) -> (f64, f64) {
         if self.dynamics.affine_shift().is_some() || self.w.is_empty() {
-            // Order is kept (THEORY §2): first and last.
+            // Order is kept (docs/theory.md §2): first and last.
             (
                 self.w.first().copied().unwrap_or(f64::NAN),
                 self.w.last().copied().unwrap_or(f64::NAN),

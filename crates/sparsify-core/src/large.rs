@@ -17,7 +17,7 @@
 //! [`crate::prefix`]): about 8.05 GB at m = 1e9.
 //!
 //! # References
-//! THEORY.md §2 (the reduced solver needs only the sorted weights), §4 (half-normal start).
+//! docs/theory.md §2 (the reduced solver needs only the sorted weights), §4 (half-normal start).
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};

@@ -7,7 +7,7 @@
 //! - `E1(n) = sum_{j<n} u_j`, `E2(n) = sum_{j<n} u_j^2`,
 //! - `C(n) = sum_{j<n} (w0_j - mean_n)^2`, the centred sum of squares.
 //!
-//! Every survivor is `w_j = alpha*u_j + d` with `d = w_{n-1} > 0` (THEORY §2, written about the
+//! Every survivor is `w_j = alpha*u_j + d` with `d = w_{n-1} > 0` (docs/theory.md §2, written about the
 //! pivot instead of about 0), so `||w||_1 = alpha*E1 + n*d`,
 //! `||w||_2^2 = alpha^2*E2 + d*(2*alpha*E1 + n*d)` and the total squared deviation is
 //! `alpha^2*C`: sums of non-negative terms, with no cancellation at any m. (The textbook form
@@ -35,7 +35,7 @@
 //! `48*m/BLOCK + 24*BLOCK` bytes (12 MB at m = 1e9).
 //!
 //! # References
-//! THEORY.md §2 (affine structure, prefix sums), §3 (`F = n*(theta - mu)^2 + c`).
+//! docs/theory.md §2 (affine structure, prefix sums), §3 (`F = n*(theta - mu)^2 + c`).
 
 /// Every this many n the compensated recurrence state is stored.
 pub const BLOCK: usize = 1024;
@@ -56,7 +56,7 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// `F(theta) = sum_{j<n} (w0_j - theta)^2` for `s = p - theta` (THEORY §3):
+    /// `F(theta) = sum_{j<n} (w0_j - theta)^2` for `s = p - theta` (docs/theory.md §3):
     /// `E2 + s*(2*E1 + n*s)`, a sum of non-negative terms while `s >= 0`.
     #[inline]
     pub fn f_at(&self, s: f64) -> f64 {

@@ -1,6 +1,6 @@
 //! The reduced Euler solver: the published recursion on two scalars, O(1) per step.
 //!
-//! Every survivor is an affine image of its initial value (THEORY §2). Written about the
+//! Every survivor is an affine image of its initial value (docs/theory.md §2). Written about the
 //! smallest survivor `p = w0[n-1]` (the *pivot*) instead of about 0,
 //!
 //! ```text
@@ -37,7 +37,7 @@
 //! reference fixtures every death event (step and m') is identical (tests/it/solvers.rs).
 //!
 //! # References
-//! THEORY.md §2 (affine structure, reduced solver), §1 (the Euler loop).
+//! docs/theory.md §2 (affine structure, reduced solver), §1 (the Euler loop).
 
 use crate::drive::Stepper;
 use crate::error::{CoreError, Param, non_negative_finite, positive_finite};
@@ -186,7 +186,7 @@ impl ReducedSim {
         self.n <= 1
     }
 
-    /// `(alpha, beta)` of THEORY §2: `w_j = alpha*w0_j - beta` for every survivor.
+    /// `(alpha, beta)` of docs/theory.md §2: `w_j = alpha*w0_j - beta` for every survivor.
     pub fn alpha_beta(&self) -> (f64, f64) {
         (self.alpha, self.alpha * self.mo.pivot - self.d)
     }

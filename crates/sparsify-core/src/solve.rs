@@ -10,7 +10,7 @@
 //! list for every solver.
 //!
 //! # References
-//! THEORY.md §1 (Euler), §2 (affine structure), §3-4 (the flow).
+//! docs/theory.md §1 (Euler), §2 (affine structure), §3-4 (the flow).
 
 use crate::adaptive::{self, AdaptiveConfig};
 use crate::drive::{self, Limits, Progress, Solution};

@@ -11,7 +11,7 @@ use crate::method::Method;
 /// for bit.
 ///
 /// # References
-/// THEORY.md §1.
+/// docs/theory.md §1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L1 {
     lambda: f64,

@@ -13,7 +13,7 @@ use crate::method::Method;
 /// decays and all die.
 ///
 /// # References
-/// THEORY.md §2 (the affine structure needs only a drift `a(t)*w - lambda`).
+/// docs/theory.md §2 (the affine structure needs only a drift `a(t)*w - lambda`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L1L2 {
     lambda: f64,

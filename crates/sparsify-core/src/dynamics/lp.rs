@@ -22,7 +22,7 @@ use crate::method::Method;
 /// small `w` overshoots below 0 in one step and is dropped.
 ///
 /// # References
-/// THEORY.md §1 (the flow and the death rule); §2 does not apply.
+/// docs/theory.md §1 (the flow and the death rule); §2 does not apply.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lp {
     lambda: f64,

@@ -1,5 +1,5 @@
 //! The extension point: a dynamics variant says how one coordinate moves given the global
-//! statistics of the survivors, when it dies, and whether the affine structure of THEORY §2
+//! statistics of the survivors, when it dies, and whether the affine structure of docs/theory.md §2
 //! survives (so that the reduced solvers apply); its [`Variant`] describes it to callers (name,
 //! typed parameters with ranges and defaults, the methods that apply).
 //!
@@ -29,7 +29,7 @@
 //!    add one line to `tests/it/conformance.rs` for the solver suite.
 //!
 //! # References
-//! THEORY.md §1 (the flow), §2 (affine structure and when it holds).
+//! docs/theory.md §1 (the flow), §2 (affine structure and when it holds).
 
 use std::fmt;
 

@@ -554,7 +554,7 @@ fn verify_prints_the_table_and_exits_by_the_result() {
             .as_f64()
             .is_some_and(f64::is_finite)
     );
-    let (code, _, err) = cli(&["verify", "--claim", "13"]);
+    let (code, _, err) = cli(&["verify", "--claim", "14"]);
     assert_eq!(code, 2, "{err}");
 }
 

@@ -6,7 +6,8 @@
 //!   same solver choice as `sparsify run` (`sparsify_core::solve` picks the routine).
 //! - `predict`: closed-form death times from the same initial weights
 //!   (`sparsify_theory::death_times`), as `sparsify predict`.
-//! - `train`: the n-feature model (issue 9), not in this build: refused by the spec check.
+//! - `train`: the n-feature model trained as `sparsify train` trains it
+//!   (`crate::train`), with its counts averaged over the cell's instances.
 
 use std::fmt::Write as _;
 
@@ -29,8 +30,7 @@ pub enum Kind {
     Run,
     /// A closed-form prediction (`sparsify predict`).
     Predict,
-    /// A training run of the n-feature model (issue 9): not available in this build, and
-    /// refused when a spec asks for it.
+    /// A training run of the n-feature model (`sparsify train`).
     Train,
 }
 
@@ -125,6 +125,50 @@ const PREDICT_PARAMS: &[ParamDef] = &[
     opt("parallel_init", Ty::Bool, Some(D::Bool(false))),
 ];
 
+/// The parameters of a `train` cell (the flags of `sparsify train`, without files).
+const TRAIN_PARAMS: &[ParamDef] = &[
+    req("n", Ty::Int { min: 1 }),
+    req("m", Ty::Int { min: 1 }),
+    opt("instances", Ty::Int { min: 1 }, Some(D::Int(1))),
+    opt("seed", Ty::Int { min: 0 }, Some(D::Int(0))),
+    req("lambda", Ty::Float),
+    req("steps", Ty::Int { min: 0 }),
+    opt(
+        "optimizer",
+        Ty::Choice(&["adamw", "sgd", "flow"]),
+        Some(D::Str("adamw")),
+    ),
+    opt("lr", Ty::Float, None),
+    opt("weight_decay", Ty::Float, None),
+    opt("beta1", Ty::Float, None),
+    opt("beta2", Ty::Float, None),
+    opt("eps", Ty::Float, None),
+    opt("step", Ty::Float, None),
+    opt(
+        "noise",
+        Ty::Choice(&["none", "bernoulli", "gaussian"]),
+        Some(D::Str("none")),
+    ),
+    opt("sigma", Ty::Float, None),
+    opt("dtype", Ty::Choice(&["f32", "f64"]), Some(D::Str("f32"))),
+];
+
+/// The summary scalars of a `train` cell: how it ended, the final loss, and the paper's counts
+/// as means (and the polysemantic count's population std) over the cell's instances, beside the
+/// prediction `n^2/4m`. No timing: a cell's row must not depend on the machine.
+const TRAIN_SCALARS: &[&str] = &[
+    "stop_reason",
+    "steps",
+    "final_total_loss",
+    "polysemantic_mean",
+    "polysemantic_std",
+    "initial_collisions_mean",
+    "initial_collisions_opposite_sign_mean",
+    "shared_opposite_sign_mean",
+    "winner_is_initial_argmax_fraction_mean",
+    "n2_over_4m",
+];
+
 /// The summary scalars of a `run` cell, in table order: the final state (the time to one
 /// neuron is `final_t` when `stop_reason` is `one_left`, the winner's weight `w_max`) and the
 /// solver's work.
@@ -152,7 +196,7 @@ pub(crate) fn params(kind: Kind) -> &'static [ParamDef] {
     match kind {
         Kind::Run => RUN_PARAMS,
         Kind::Predict => PREDICT_PARAMS,
-        Kind::Train => &[],
+        Kind::Train => TRAIN_PARAMS,
     }
 }
 
@@ -161,7 +205,7 @@ pub fn scalar_names(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Run => RUN_SCALARS,
         Kind::Predict => PREDICT_SCALARS,
-        Kind::Train => &[],
+        Kind::Train => TRAIN_SCALARS,
     }
 }
 
@@ -224,11 +268,10 @@ impl P<'_> {
 /// `Err` is one line naming the parameters and values.
 pub(crate) fn validate(kind: Kind, grid: &Grid, cell: &Cell) -> Result<(), String> {
     let p = P { grid, cell };
-    init_check(&p)?;
     match kind {
-        Kind::Run => run_plan(&p).map(drop),
-        Kind::Predict => predict_config(&p).map(drop),
-        Kind::Train => Err("kind \"train\" is not available in this build".to_owned()),
+        Kind::Run => init_check(&p).and_then(|()| run_plan(&p).map(drop)),
+        Kind::Predict => init_check(&p).and_then(|()| predict_config(&p).map(drop)),
+        Kind::Train => train_spec(&p).map(drop),
     }
 }
 
@@ -392,9 +435,7 @@ pub fn execute(
     let result = match kind {
         Kind::Run => execute_run(&p, outputs, stop),
         Kind::Predict => execute_predict(&p, outputs),
-        Kind::Train => Err(ExperimentError::Sweep(
-            "kind \"train\" is not available in this build".to_owned(),
-        )),
+        Kind::Train => execute_train(&p, stop),
     };
     match result {
         Ok(Some(out)) => CellResult::Done(out),
@@ -425,6 +466,115 @@ pub fn max_memory_bytes(kind: Kind, grid: &Grid) -> u64 {
         .unwrap_or(0);
     m.saturating_mul(if direct { 16 } else { 9 })
         .saturating_add(16 << 20)
+}
+
+/// The training run a `train` cell describes, checked as `sparsify train` checks its flags.
+fn train_spec(p: &P<'_>) -> Result<crate::train::TrainSpec, String> {
+    use crate::train::{Dtype, Method, TrainSpec, check_spec};
+    use sparsify_nfeature::{
+        AdamWParams, FlowConfig, Noise, Optimizer, SgdParams, Shape, TrainConfig,
+    };
+    let optimizer = p.str("optimizer");
+    let adamw_only = ["weight_decay", "beta1", "beta2", "eps"];
+    if let Some(key) = adamw_only
+        .iter()
+        .find(|k| optimizer != "adamw" && p.float(k).is_some())
+    {
+        return Err(format!(
+            "{key} is set but optimizer = \"{optimizer}\": adamw only"
+        ));
+    }
+    if optimizer != "flow" && p.float("step").is_some() {
+        return Err(format!(
+            "step is set but optimizer = \"{optimizer}\": only the flow has a time step"
+        ));
+    }
+    if optimizer == "flow" && p.float("lr").is_some() {
+        return Err("lr is set but optimizer = \"flow\": its time step is `step`".to_owned());
+    }
+    let noise = match (p.str("noise"), p.float("sigma")) {
+        ("none", None) => Noise::None,
+        ("none", Some(_)) => return Err("sigma is set but noise = \"none\"".to_owned()),
+        (kind, None) => return Err(format!("noise = \"{kind}\" needs sigma")),
+        ("bernoulli", Some(sigma)) => Noise::Bernoulli { sigma },
+        (_, Some(sigma)) => Noise::Gaussian { sigma },
+    };
+    let e = |e: sparsify_nfeature::NFeatureError| e.to_string();
+    let lambda = p.float("lambda").unwrap_or(f64::NAN);
+    let method = match optimizer {
+        "sgd" => Method::Optimizer(Optimizer::Sgd(
+            SgdParams::new(p.float("lr").unwrap_or(0.02)).map_err(e)?,
+        )),
+        "flow" => Method::Flow {
+            h: p.float("step").unwrap_or(0.05),
+        },
+        _ => {
+            let d = AdamWParams::default();
+            Method::Optimizer(Optimizer::AdamW(AdamWParams {
+                lr: p.float("lr").unwrap_or(d.lr),
+                beta1: p.float("beta1").unwrap_or(d.beta1),
+                beta2: p.float("beta2").unwrap_or(d.beta2),
+                eps: p.float("eps").unwrap_or(d.eps),
+                weight_decay: p.float("weight_decay").unwrap_or(d.weight_decay),
+            }))
+        }
+    };
+    match method {
+        Method::Optimizer(o) => TrainConfig::new(lambda, o, noise).map(drop),
+        Method::Flow { h } => FlowConfig::new(lambda, h).map(drop),
+    }
+    .map_err(e)?;
+    let size = |k: &str| p.int(k).unwrap_or(0) as usize;
+    let spec = TrainSpec {
+        shape: Shape::new(size("instances").max(1), size("n"), size("m")).map_err(e)?,
+        lambda,
+        steps: p.int("steps").unwrap_or(0),
+        seed: p.int("seed").unwrap_or(0),
+        method,
+        noise,
+        dtype: if p.str("dtype") == "f64" {
+            Dtype::F64
+        } else {
+            Dtype::F32
+        },
+        save_steps: Vec::new(),
+        record_every: p.int("steps").unwrap_or(0).max(1),
+    };
+    check_spec(&spec).map_err(|e| e.to_string())?;
+    Ok(spec)
+}
+
+fn execute_train(
+    p: &P<'_>,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<CellOutput>, ExperimentError> {
+    use crate::train::{mean_std, n2_over_4m, train};
+    let spec = train_spec(p).map_err(ExperimentError::Sweep)?;
+    let out = train(&spec, None, &mut |_| {}, stop)?;
+    if out.summary.stop == sparsify_nfeature::StopReason::Interrupted {
+        return Ok(None);
+    }
+    let c = &out.counts;
+    let mean = |f: &dyn Fn(&sparsify_nfeature::metrics::Counts) -> f64| {
+        mean_std(&c.iter().map(f).collect::<Vec<_>>())
+    };
+    let (poly_mean, poly_std) = mean(&|x| x.polysemantic as f64);
+    let scalars = vec![
+        out.summary.stop.name().to_owned(),
+        out.summary.steps.to_string(),
+        fmt_f64(out.summary.final_loss.total),
+        fmt_f64(poly_mean),
+        fmt_f64(poly_std),
+        fmt_f64(mean(&|x| x.initial_collisions as f64).0),
+        fmt_f64(mean(&|x| x.initial_collisions_opposite_sign as f64).0),
+        fmt_f64(mean(&|x| x.shared_opposite_sign as f64).0),
+        fmt_f64(mean(&|x| x.winner_is_initial_argmax_fraction).0),
+        fmt_f64(n2_over_4m(spec.shape.n, spec.shape.m)),
+    ];
+    Ok(Some(CellOutput {
+        scalars,
+        files: Vec::new(),
+    }))
 }
 
 fn execute_run(

@@ -1,7 +1,7 @@
 //! The sweep spec (TOML): its parsing and validation, and the grid it expands into.
 //!
 //! ```toml
-//! kind = "run"                      # "run" | "predict" | "train" (not in this build yet)
+//! kind = "run"                      # "run" | "predict" | "train"
 //! name = "seeds"                    # optional, names the Slurm job
 //! [params]                          # fixed for every cell
 //! m = 1e4
@@ -269,22 +269,14 @@ pub(crate) fn parse_checked(
     }
     let kind = match table.get("kind") {
         None => {
-            errors.push("`kind` is missing: kind = \"run\" or \"predict\"".to_owned());
+            errors.push("`kind` is missing: kind = \"run\", \"predict\" or \"train\"".to_owned());
             None
         }
         Some(Toml::String(s)) => match Kind::from_name(s) {
-            Some(Kind::Train) => {
-                errors.push(
-                    "kind = \"train\": the n-feature model (issue 9) is not available in this \
-                     build yet; use kind = \"run\" or \"predict\""
-                        .to_owned(),
-                );
-                None
-            }
             Some(k) => Some(k),
             None => {
                 errors.push(format!(
-                    "kind = \"{s}\": not a kind of cell; kind is \"run\" or \"predict\""
+                    "kind = \"{s}\": not a kind of cell; kind is \"run\", \"predict\" or \"train\""
                 ));
                 None
             }
@@ -767,9 +759,14 @@ mod tests {
     }
 
     #[test]
-    fn train_is_refused_in_one_line() {
+    fn a_train_spec_names_its_missing_parameters() {
         let errs = spec("kind = \"train\"\n").err().unwrap_or_default();
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(errs[0].contains("not available in this build"), "{errs:?}");
+        for key in ["n", "m", "lambda", "steps"] {
+            assert!(
+                errs.iter()
+                    .any(|e| e.contains(&format!("`{key}`")) || e.contains(&format!("{key} "))),
+                "{key}: {errs:?}"
+            );
+        }
     }
 }

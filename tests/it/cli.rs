@@ -115,7 +115,7 @@ fn assert_same_csv(ours: &Path, reference: &Path) {
 }
 
 /// Writes `data` as an `.npy` file of element type `T` and the given shape.
-fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
+pub(crate) fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
     let file = std::fs::File::create(path).expect("create npy");
     let mut w = npyz::WriteOptions::new()
         .default_dtype()

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cli::{sparsify_bin, text};
+use crate::cli::{sparsify_bin, text, write_npy};
 use crate::common::{numeric_csv, read_json, text_csv};
 
 fn nfeature_fixture(case: &str, file: &str) -> PathBuf {
@@ -274,9 +274,9 @@ fn bad_input_is_refused_in_one_line_and_nothing_is_written() {
     let w0 = nfeature_fixture("traj_n8_m16_adamw", "w0.npy");
     let w0 = w0.to_str().expect("utf-8");
     let nan = dir.path().join("nan.npy");
-    write_f64_npy(&nan, &[1, 2, 2], &[0.1, f64::NAN, 0.2, 0.3]);
+    write_npy::<f64>(&nan, &[1, 2, 2], &[0.1, f64::NAN, 0.2, 0.3]);
     let flat = dir.path().join("flat.npy");
-    write_f64_npy(&flat, &[4], &[0.1, 0.2, 0.3, 0.4]);
+    write_npy::<f64>(&flat, &[4], &[0.1, 0.2, 0.3, 0.4]);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--init-file", w0, "--n", "9"], "--n"),
         (vec!["--init-file", w0, "--instances", "3"], "--instances"),
@@ -410,17 +410,4 @@ fn an_interrupted_training_still_writes_every_output() {
     assert!(!out.join("w_step50.npy").exists(), "never reached");
     let (_, traj) = numeric_csv(&out.join("trajectory.csv"));
     assert_eq!(traj.len(), 1, "the initial state only");
-}
-
-fn write_f64_npy(path: &Path, shape: &[u64], data: &[f64]) {
-    use npyz::WriterBuilder;
-    let file = std::fs::File::create(path).expect("create npy");
-    let mut w = npyz::WriteOptions::<f64>::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(std::io::BufWriter::new(file))
-        .begin_nd()
-        .expect("npy header");
-    w.extend(data.iter().copied()).expect("npy data");
-    w.finish().expect("npy finish");
 }

@@ -17,20 +17,7 @@ pub(crate) use npy::read_npy_array;
 pub use output::exit_removing_staged_outputs;
 pub(crate) use output::{Content, PendingOutput, check_distinct, os_reason, write_all};
 
-/// A float for CSV: Rust's shortest round-trip digits, in `{:?}` form.
-///
-/// `{:?}` rather than `{}`: both print the shortest digits that read back to the same `f64`,
-/// but `{}` never uses an exponent (1e-300 would be 300 zeros), while `{:?}` switches to
-/// `1.5e-7` outside `[1e-4, 1e16)`, like Python's `repr` (whose reference files these outputs
-/// are compared with; Python writes `e-07` where Rust writes `e-7`, and both read either).
-/// NaN is written `nan` and infinities `inf`/`-inf`, which Python's `float()` and pandas read.
-pub(crate) fn fmt_f64(x: f64) -> String {
-    if x.is_nan() {
-        "nan".to_owned()
-    } else {
-        format!("{x:?}")
-    }
-}
+pub(crate) use sparsify_experiments::csv::fmt_f64;
 
 /// Initial weights from a file given by `flag`: a 1-D `.npy` array of float64 or float32, or
 /// (any other extension) text with one number per line, blank lines and `#` comments allowed.

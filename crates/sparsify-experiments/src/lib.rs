@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod claims;
+pub mod csv;
 mod error;
 pub mod figures;
 pub mod published;

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sparsify_core::{Method, StepStats};
+use sparsify_experiments::csv::{DEATHS_HEADER, TRAJECTORY_HEADER, deaths_row, trajectory_row};
 
 use super::flags::RunArgs;
 use super::solve::Outcome;
 use crate::error::CliError;
 use crate::init::InitRecord;
-use crate::io::{self, Content, PendingOutput, fmt_f64};
+use crate::io::{self, Content, PendingOutput};
 
 /// Everything a run reports.
 pub(crate) struct Report<'a> {
@@ -143,44 +144,19 @@ fn check_figure_path(path: &Path) -> Result<PendingOutput, CliError> {
     PendingOutput::create("--figure", path)
 }
 
-const TRAJECTORY_HEADER: &str =
-    "step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma";
-
-/// A step number, or an empty field for an instant off the Euler grid (adaptive runs).
-fn step_field(step: Option<u64>) -> String {
-    step.map_or_else(String::new, |k| k.to_string())
-}
-
 impl Report<'_> {
     fn write_trajectory(&self, w: &mut dyn Write) -> std::io::Result<()> {
         writeln!(w, "{TRAJECTORY_HEADER}")?;
         for row in &self.outcome.checkpoints {
-            let s = &row.state;
-            let floats = [
-                s.one_norm,
-                s.sq_norm,
-                s.w_max,
-                s.w_min,
-                s.relative_variance,
-                s.gamma,
-            ]
-            .map(fmt_f64)
-            .join(",");
-            writeln!(
-                w,
-                "{},{},{},{floats}",
-                step_field(row.step),
-                fmt_f64(s.t),
-                s.m_prime
-            )?;
+            writeln!(w, "{}", trajectory_row(row.step, &row.state))?;
         }
         Ok(())
     }
 
     fn write_deaths(&self, w: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(w, "step,t,m_prime")?;
+        writeln!(w, "{DEATHS_HEADER}")?;
         for d in &self.outcome.deaths {
-            writeln!(w, "{},{},{}", step_field(d.step), fmt_f64(d.t), d.m_prime)?;
+            writeln!(w, "{}", deaths_row(d.step, d.t, d.m_prime))?;
         }
         Ok(())
     }

@@ -708,39 +708,18 @@ fn execute_predict(p: &P<'_>, outputs: Outputs) -> Result<Option<CellOutput>, Ex
     }))
 }
 
-fn step_field(step: Option<u64>) -> String {
-    step.map_or_else(String::new, |k| k.to_string())
-}
-
 fn trajectory_csv(rows: &[(Option<u64>, StepStats)]) -> String {
-    let mut csv =
-        String::from("step,t,m_prime,one_norm,sq_norm,w_max,w_min,relative_variance,gamma\n");
+    let mut csv = format!("{}\n", crate::csv::TRAJECTORY_HEADER);
     for (step, s) in rows {
-        let floats = [
-            s.one_norm,
-            s.sq_norm,
-            s.w_max,
-            s.w_min,
-            s.relative_variance,
-            s.gamma,
-        ]
-        .map(fmt_f64)
-        .join(",");
-        let _ = writeln!(
-            csv,
-            "{},{},{},{floats}",
-            step_field(*step),
-            fmt_f64(s.t),
-            s.m_prime
-        );
+        let _ = writeln!(csv, "{}", crate::csv::trajectory_row(*step, s));
     }
     csv
 }
 
 fn deaths_csv(rows: &[(Option<u64>, f64, usize)]) -> String {
-    let mut csv = String::from("step,t,m_prime\n");
+    let mut csv = format!("{}\n", crate::csv::DEATHS_HEADER);
     for (step, t, m_prime) in rows {
-        let _ = writeln!(csv, "{},{},{m_prime}", step_field(*step), fmt_f64(*t));
+        let _ = writeln!(csv, "{}", crate::csv::deaths_row(*step, *t, *m_prime));
     }
     csv
 }

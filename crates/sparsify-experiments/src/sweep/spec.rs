@@ -62,14 +62,7 @@ impl fmt::Display for Value {
     }
 }
 
-/// A real number as every sweep file writes it: shortest round-trip (`{:?}`), `nan` for NaN.
-pub fn fmt_f64(x: f64) -> String {
-    if x.is_nan() {
-        "nan".to_owned()
-    } else {
-        format!("{x:?}")
-    }
-}
+pub use crate::csv::fmt_f64;
 
 /// The type of a parameter, with what it allows.
 #[derive(Debug, Clone, Copy)]

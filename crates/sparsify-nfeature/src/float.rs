@@ -68,13 +68,11 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn sign(self) -> Self {
-                if self > 0.0 {
-                    1.0
-                } else if self < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
+                // Two selects and a subtraction rather than branches, so loops over it
+                // vectorise: 1 - 0, 0 - 1, or 0 - 0 = +0 (at +-0 and NaN).
+                let pos: $t = if self > 0.0 { 1.0 } else { 0.0 };
+                let neg: $t = if self < 0.0 { 1.0 } else { 0.0 };
+                pos - neg
             }
         }
     };

@@ -30,9 +30,7 @@ use rayon::prelude::*;
 use crate::drive::Stepper;
 use crate::error::{NFeatureError, Param, check};
 use crate::float::Float;
-use crate::model::{
-    LossParts, Weights, Workspace, abs_sum, build_s, d_from_gram, forward_backward,
-};
+use crate::model::{LossParts, Weights, Workspace, abs_sum, forward_backward, s_from_gram};
 
 /// The flow's L1 strength and time step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -241,11 +239,10 @@ impl<T: Float> Slot<T> {
                 }
             }
         }
-        self.mse = d_from_gram(&mut self.ws, n, false);
+        self.mse = s_from_gram(&mut self.ws.p, n);
         if !want_product {
             return;
         }
-        build_s(&mut self.ws, n);
         // The scatter needs S W = 0 outside what it touches: clear a dense product, or what an
         // evaluation not followed by an update left.
         if self.sw_dense {

@@ -6,7 +6,9 @@ use rayon::prelude::*;
 use crate::drive::Stepper;
 use crate::error::{NFeatureError, Param, check};
 use crate::float::Float;
-use crate::model::{LossParts, Noise, Weights, Workspace, abs_sum, forward_backward, grad_entry};
+use crate::model::{
+    LossParts, Noise, Weights, Workspace, abs_sum, finish_gradient, forward_backward, l1_strength,
+};
 use crate::optim::{AdamWScalars, Optimizer};
 
 /// What is trained and how: the L1 strength, the optimiser and the noise.
@@ -158,56 +160,45 @@ impl<T: Float> Stepper<T> for Trainer<T> {
         let shape = self.w.shape();
         let (n, m) = (shape.n, shape.m);
         let per = shape.per_instance();
-        let lambda = self.config.lambda;
-        let lam = T::of(lambda);
+        let l1 = l1_strength::<T>(self.config.lambda);
         let xi = self.has_noise.then_some(self.xi.as_slice());
         let t = self.steps + 1;
         let optimizer = self.config.optimizer;
+        // The step's constants: AdamW's scalars (bias corrections of step t), or SGD's lr.
+        let update = match optimizer {
+            Optimizer::AdamW(p) => Ok(AdamWScalars::<T>::new(&p, t)),
+            Optimizer::Sgd(p) => Err(T::of(p.lr)),
+        };
         self.slots
             .par_iter_mut()
             .zip(self.w.data_mut().par_chunks_mut(per))
             .for_each(|(slot, w)| {
                 let mut abs = 0.0f64;
-                match optimizer {
-                    Optimizer::AdamW(p) => {
-                        let s = AdamWScalars::<T>::new(&p, t);
-                        for a in 0..n {
-                            let cs = slot.ws.colsum[a];
-                            let row = a * m..(a + 1) * m;
-                            let (wr, mr, vr, gr) = (
-                                &mut w[row.clone()],
-                                &mut slot.m[row.clone()],
-                                &mut slot.v[row.clone()],
-                                &slot.ws.sw[row],
-                            );
-                            // Two loops, so that neither tests for the noise per entry.
-                            if let Some(xi) = xi {
-                                for k in 0..m {
-                                    let g = grad_entry(gr[k], cs, Some(xi[k]), wr[k], lambda, lam);
-                                    s.update(&mut wr[k], &mut mr[k], &mut vr[k], g);
-                                }
-                            } else {
-                                for k in 0..m {
-                                    let g = grad_entry(gr[k], cs, None, wr[k], lambda, lam);
-                                    s.update(&mut wr[k], &mut mr[k], &mut vr[k], g);
-                                }
+                for a in 0..n {
+                    let row = a * m..(a + 1) * m;
+                    let (wr, gr) = (&mut w[row.clone()], &mut slot.ws.sw[row.clone()]);
+                    // The gradient first, then the update: two branch-free passes over the row
+                    // (zipped, so without bounds checks) that vectorise.
+                    finish_gradient(gr, wr, slot.ws.colsum[a], xi, l1);
+                    match update {
+                        Ok(s) => {
+                            let (mr, vr) = (&mut slot.m[row.clone()], &mut slot.v[row]);
+                            for (((w, mo), ve), &g) in wr
+                                .iter_mut()
+                                .zip(mr.iter_mut())
+                                .zip(vr.iter_mut())
+                                .zip(&*gr)
+                            {
+                                s.update(w, mo, ve, g);
                             }
-                            abs += abs_sum(wr);
+                        }
+                        Err(lr) => {
+                            for (w, &g) in wr.iter_mut().zip(&*gr) {
+                                *w -= lr * g;
+                            }
                         }
                     }
-                    Optimizer::Sgd(p) => {
-                        let lr = T::of(p.lr);
-                        for a in 0..n {
-                            let cs = slot.ws.colsum[a];
-                            let row = a * m..(a + 1) * m;
-                            let (wr, gr) = (&mut w[row.clone()], &slot.ws.sw[row]);
-                            for k in 0..m {
-                                let g = grad_entry(gr[k], cs, xi.map(|x| x[k]), wr[k], lambda, lam);
-                                wr[k] -= lr * g;
-                            }
-                            abs += abs_sum(wr);
-                        }
-                    }
+                    abs += abs_sum(wr);
                 }
                 slot.abs = abs;
             });

@@ -25,6 +25,10 @@ struct Timing {
 /// `--scale M` runs only `sparsify run --method reduced --parallel-init` at m = M (e.g. 1e8)
 /// and reports its phases and peak memory.
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--train") {
+        let rest: Vec<String> = args.iter().filter(|a| *a != "--train").cloned().collect();
+        return crate::bench_train::run(&rest);
+    }
     let quick = args.iter().any(|a| a == "--quick");
     if let Some(scale_m) = flag_value(args, "--scale") {
         let exe = build_release()?;
@@ -69,7 +73,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Builds the release binary and returns its path.
-fn build_release() -> anyhow::Result<PathBuf> {
+pub(crate) fn build_release() -> anyhow::Result<PathBuf> {
     let root = workspace_root();
     eprintln!("building sparsify (release)...");
     let status = Command::new(env!("CARGO"))

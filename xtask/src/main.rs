@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod bench_train;
 mod figures;
 mod verify;
 
@@ -21,6 +22,9 @@ tasks:
                           time sparsify against the published Python loop and numpy
   bench   --scale M       time sparsify run --method reduced --parallel-init at m = M
                           (e.g. 1e8): process, prefix moments, loop, peak RSS
+  bench   --train [--quick] [--m 1024,4096] [--rounds R] [--steps S]
+                          one n-feature training step (n = 256, 16 instances, AdamW) in
+                          sparsify train vs numpy (xtask/bench) and the paper's torch step
 ";
 
 fn main() -> ExitCode {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use clap::ValueEnum;
-use sparsify_core::{CoreError, Death, InitialWeights, Method, Observer, StepStats};
+use sparsify_core::{CoreError, Death, InitialWeights, Method, Observer, StepStats, VARIANTS};
 
 use crate::error::CliError;
 use crate::init::{InitArgs, InitKind, InitRecord, RngKind};
@@ -214,6 +214,14 @@ impl RunRequest {
             .map(|s| value_of::<SumArg>("--sum", "SUM", s))
             .transpose()?;
         let dynamics = self.dynamics.clone().unwrap_or_else(|| "l1".to_owned());
+        if !VARIANTS.iter().any(|v| v.name == dynamics) {
+            let names: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+            return Err(usage(format!(
+                "invalid value '{dynamics}' for '--dynamics <NAME>'; [possible values: {}] (see \
+                 --help)",
+                names.join(", ")
+            )));
+        }
         if let Some(0) = self.max_steps {
             return Err(parse_max_steps("0")
                 .err()

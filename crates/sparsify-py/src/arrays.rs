@@ -29,8 +29,18 @@ impl Values<'_> {
     /// The values as one slice in C order, when no copy is needed to get it.
     pub(crate) fn slice(&self) -> Option<&[f64]> {
         match self {
-            Values::Borrowed(a) => a.as_slice().ok(),
+            // `as_slice` also accepts Fortran order, whose memory order is not C order.
+            Values::Borrowed(a) if a.is_c_contiguous() => a.as_slice().ok(),
+            Values::Borrowed(_) => None,
             Values::Converted(v) => Some(v),
+        }
+    }
+
+    /// The values in C order, copied.
+    pub(crate) fn clone_c(&self) -> Vec<f64> {
+        match self {
+            Values::Borrowed(a) => a.as_array().iter().copied().collect(),
+            Values::Converted(v) => v.clone(),
         }
     }
 
@@ -38,8 +48,9 @@ impl Values<'_> {
     pub(crate) fn into_vec_c(self) -> Vec<f64> {
         match self {
             Values::Borrowed(a) => match a.as_slice() {
-                Ok(s) => s.to_vec(),
-                Err(_) => a.as_array().iter().copied().collect(),
+                Ok(s) if a.is_c_contiguous() => s.to_vec(),
+                // Any other layout is gathered in logical (C) order.
+                _ => a.as_array().iter().copied().collect(),
             },
             Values::Converted(v) => v,
         }
@@ -68,12 +79,19 @@ pub(crate) fn float_array<'py>(
         }
     };
     let shape = array.shape().to_vec();
+    let dtype = array.dtype();
+    // A dtype that is no real number is a wrong type, whatever the shape.
+    if !matches!(dtype.kind(), b'f' | b'i' | b'u') {
+        return Err(PyTypeError::new_err(format!(
+            "{name}: dtype {} cannot be read as float64 exactly (need a float or integer array)",
+            dtype.str()?
+        )));
+    }
     if array.ndim() != ndim {
         return Err(PyValueError::new_err(format!(
             "{name}: need a {ndim}-D array, got shape {shape:?}"
         )));
     }
-    let dtype = array.dtype();
     if dtype.is_equiv_to(&numpy::dtype::<f64>(py)) {
         let typed = array.cast::<PyArrayDyn<f64>>()?;
         return Ok((Values::Borrowed(typed.try_readonly()?), shape));

@@ -57,9 +57,13 @@ pub(crate) fn whole(name: &str, flag: &str, obj: &Bound<'_, PyAny>) -> PyResult<
     }
     obj.extract::<u64>().map_err(|_| {
         let text = obj.str().map(|s| s.to_string()).unwrap_or_default();
+        // What the flag's parser (`u64::from_str`) says of the same text.
+        let why = text
+            .parse::<u64>()
+            .err()
+            .map_or_else(String::new, |e| e.to_string());
         PyValueError::new_err(format!(
-            "invalid value '{text}' for '{flag}': need a whole number from 0 to {} (see --help)",
-            u64::MAX
+            "invalid value '{text}' for '{flag}': {why} (see --help)"
         ))
     })
 }
@@ -187,20 +191,22 @@ pub(crate) fn run(
     let interrupt = Interrupt::new();
     let result = {
         // The one copy of w0 (the solver's working vector) is made with the GIL released.
-        let w0_slice: Option<Result<&[f64], Vec<f64>>> = match values {
-            Some((Values::Borrowed(ref a), _)) => Some(
-                a.as_slice()
-                    .map_err(|_| a.as_array().iter().copied().collect::<Vec<f64>>()),
-            ),
-            Some((Values::Converted(v), _)) => Some(Err(v)),
-            None => None,
+        let (borrowed, converted) = match values {
+            Some((Values::Converted(v), _)) => (None, Some(v)),
+            Some((v, _)) => (Some(v), None),
+            None => (None, None),
         };
+        let in_place = borrowed.as_ref().and_then(Values::slice);
+        // A strided view has no slice: gathered here, the one copy all the same.
+        let converted = converted.or_else(|| {
+            borrowed
+                .as_ref()
+                .filter(|_| in_place.is_none())
+                .map(|v| v.clone_c())
+        });
         let stop = || interrupt.stop();
         py.detach(|| {
-            let w0 = w0_slice.map(|s| match s {
-                Ok(slice) => slice.to_vec(),
-                Err(owned) => owned,
-            });
+            let w0 = in_place.map(<[f64]>::to_vec).or(converted);
             embed::run(&request, w0, &stop)
         })
     };

@@ -8,10 +8,12 @@
 //! `sparsify run`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 use clap::ValueEnum;
 use sparsify_core::{CoreError, Death, InitialWeights, Method, Observer, StepStats, VARIANTS};
 
+use crate::Context;
 use crate::error::CliError;
 use crate::init::{InitArgs, InitKind, InitRecord, RngKind};
 use crate::io::fmt_f64;
@@ -568,6 +570,54 @@ pub fn train(
     let outcome = sparsify_experiments::train::train(&spec, w0, &mut |_| {}, stop)
         .map_err(|e| usage(e.to_string()))?;
     Ok(TrainOutput { spec, outcome })
+}
+
+/// What a command line run in-process printed, and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// The exit code (see [`crate::exit`]).
+    pub code: u8,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr (one `error: ...` line on failure).
+    pub stderr: String,
+}
+
+/// Runs `sparsify ARGS...` in-process, exactly as the binary would (without its signal
+/// handlers: `interrupted` is the flag they would set), with no progress display.
+pub fn command(args: &[String], interrupted: &AtomicBool) -> CommandOutput {
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = {
+        let mut ctx = Context {
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            interrupted,
+            progress: false,
+        };
+        crate::main_with_args(
+            std::iter::once("sparsify").chain(args.iter().map(String::as_str)),
+            &mut ctx,
+        )
+    };
+    CommandOutput {
+        code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A sweep spec given as JSON (a Python dict through `json.dumps`) as the TOML that `sparsify
+/// sweep plan` reads, tables and keys in the JSON's order.
+///
+/// # Errors
+/// JSON that TOML cannot hold (`null`, a top level that is not an object).
+pub fn spec_toml_from_json(json: &str) -> Result<String, EmbedError> {
+    let value: toml::Table = serde_json::from_str(json).map_err(|e| {
+        usage(format!(
+            "spec: not a TOML document ({e}); null has no TOML form"
+        ))
+    })?;
+    toml::to_string(&value).map_err(|e| usage(format!("spec: {e}")))
 }
 
 #[cfg(test)]

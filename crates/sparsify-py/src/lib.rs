@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod arrays;
+mod commands;
 mod interrupt;
 mod run;
 mod train;
@@ -28,6 +29,19 @@ fn sparsify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::w0_source, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add_function(wrap_pyfunction!(commands::predict, m)?)?;
+    m.add_function(wrap_pyfunction!(commands::verify, m)?)?;
+    let sweep = PyModule::new(m.py(), "sweep")?;
+    sweep.add(
+        "__doc__",
+        "Sweeps as `sparsify sweep`: plan(spec, out), run(dir, jobs=, shard=), status(dir), \
+         merge(dir).",
+    )?;
+    sweep.add_function(wrap_pyfunction!(commands::plan, &sweep)?)?;
+    sweep.add_function(wrap_pyfunction!(commands::run, &sweep)?)?;
+    sweep.add_function(wrap_pyfunction!(commands::status, &sweep)?)?;
+    sweep.add_function(wrap_pyfunction!(commands::merge, &sweep)?)?;
+    m.add_submodule(&sweep)?;
     m.add_class::<run::RunResult>()?;
     m.add_class::<train::TrainResult>()?;
     Ok(())

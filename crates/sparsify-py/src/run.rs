@@ -11,6 +11,9 @@ use sparsify_cli::embed::{self, EmbedError, ErrorKind, RunRequest};
 use crate::arrays::{Values, float_array};
 use crate::interrupt::Interrupt;
 
+/// A trajectory row: its step (none off the Euler grid) and state.
+type Row = (Option<u64>, sparsify_core::StepStats);
+
 /// The columns of `.trajectory`, as the `--trajectory` CSV has them.
 const TRAJECTORY_COLUMNS: [&str; 9] = [
     "step",
@@ -232,9 +235,7 @@ pub(crate) struct RunResult {
 impl RunResult {
     fn new(py: Python<'_>, out: embed::RunOutput) -> PyResult<Self> {
         let rows = &out.trajectory;
-        let column = |f: &dyn Fn(&(Option<u64>, sparsify_core::StepStats)) -> f64| {
-            PyArray1::from_vec(py, rows.iter().map(f).collect())
-        };
+        let column = |f: &dyn Fn(&Row) -> f64| PyArray1::from_vec(py, rows.iter().map(f).collect());
         let trajectory = PyDict::new(py);
         // Steps are exact in float64 (below 2^53); an adaptive run's last row has none (NaN),
         // as its CSV row has an empty field.

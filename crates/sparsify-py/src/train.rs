@@ -164,18 +164,18 @@ fn weights_array<'py>(
     flat.call_method1("reshape", (dims,))
 }
 
+/// A named column and how to read it from a row.
+type Column<'a, R> = (&'a str, &'a dyn Fn(&R) -> f64);
+
 /// Columns of float64 as a dict of 1-D arrays.
 fn columns<'py, R>(
     py: Python<'py>,
     rows: &[R],
-    cols: &[(&str, &dyn Fn(&R) -> f64)],
+    cols: &[Column<'_, R>],
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (name, f) in cols {
-        d.set_item(
-            *name,
-            PyArray1::from_vec(py, rows.iter().map(|r| f(r)).collect()),
-        )?;
+        d.set_item(*name, PyArray1::from_vec(py, rows.iter().map(f).collect()))?;
     }
     Ok(d)
 }

@@ -14,6 +14,7 @@
 //! codes). Adding a subcommand is one module and one variant of `Command`.
 #![deny(missing_docs)]
 
+pub mod embed;
 mod error;
 mod init;
 mod io;
@@ -22,7 +23,7 @@ mod predict;
 mod progress;
 mod run;
 mod sweep;
-mod train;
+pub(crate) mod train;
 mod verify;
 
 use std::ffi::OsString;

@@ -75,90 +75,90 @@ be written (no file replaced); 130 stopped by Ctrl-C, 143 by SIGTERM (outputs wr
 pub(crate) struct TrainArgs {
     /// Features n (rows of each W); taken from --init-file when omitted there.
     #[arg(long, value_parser = parse_size)]
-    n: Option<usize>,
+    pub(crate) n: Option<usize>,
 
     /// Hidden neurons m (columns of each W); taken from --init-file when omitted there.
     #[arg(long, value_parser = parse_size)]
-    m: Option<usize>,
+    pub(crate) m: Option<usize>,
 
     /// Independent models trained side by side [default: 1, or --init-file's].
     #[arg(long, value_parser = parse_size)]
-    instances: Option<usize>,
+    pub(crate) instances: Option<usize>,
 
     /// L1 strength lambda: loss = sum (relu(W W^T) - I)^2 + lambda sum |W| (0 drops the term).
     #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
-    lambda: f64,
+    pub(crate) lambda: f64,
 
     /// Updates to take (the paper: 7500 for the collisions, up to 100000 for the noise).
     #[arg(long, default_value = "7500", value_parser = parse_steps)]
-    steps: u64,
+    pub(crate) steps: u64,
 
     /// Seed of the initial weights (unless --init-file) and of the noise.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub(crate) seed: u64,
 
     /// adamw and sgd as torch implements them; flow: the gradient flow with exact zeros.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adamw)]
-    optimizer: OptimizerKind,
+    pub(crate) optimizer: OptimizerKind,
 
     /// Learning rate [default: 1e-3 for adamw, 0.02 for sgd, as the paper].
     #[arg(long, allow_hyphen_values = true)]
-    lr: Option<f64>,
+    pub(crate) lr: Option<f64>,
 
     /// AdamW's decoupled weight decay [default: 0.01, torch's default: the paper passed only
     /// lr, so it trained with it].
     #[arg(long, allow_hyphen_values = true)]
-    weight_decay: Option<f64>,
+    pub(crate) weight_decay: Option<f64>,
 
     /// AdamW's beta1 [default: 0.9].
     #[arg(long, allow_hyphen_values = true)]
-    beta1: Option<f64>,
+    pub(crate) beta1: Option<f64>,
 
     /// AdamW's beta2 [default: 0.999].
     #[arg(long, allow_hyphen_values = true)]
-    beta2: Option<f64>,
+    pub(crate) beta2: Option<f64>,
 
     /// AdamW's eps [default: 1e-8].
     #[arg(long, allow_hyphen_values = true)]
-    eps: Option<f64>,
+    pub(crate) eps: Option<f64>,
 
     /// The gradient flow's time step (--optimizer flow only; stable below 1/4) [default: 0.05].
     #[arg(long, allow_hyphen_values = true)]
-    step: Option<f64>,
+    pub(crate) step: Option<f64>,
 
     /// Noise added to the hidden layer, one vector per update shared by every instance.
     #[arg(long, value_enum, default_value_t = NoiseKind::None)]
-    noise: NoiseKind,
+    pub(crate) noise: NoiseKind,
 
     /// The noise's amplitude (bernoulli: +-sigma) or standard deviation (gaussian); required
     /// with --noise, refused without.
     #[arg(long, allow_hyphen_values = true)]
-    sigma: Option<f64>,
+    pub(crate) sigma: Option<f64>,
 
     /// Precision: f32 as the paper's torch code, f64 as the reference fixtures.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
-    dtype: DtypeArg,
+    pub(crate) dtype: DtypeArg,
 
     /// Initial weights, a float64 or float32 .npy of shape (instances, n, m).
     #[arg(long, value_name = "W0.npy")]
-    init_file: Option<PathBuf>,
+    pub(crate) init_file: Option<PathBuf>,
 
     /// Also save W after these update counts, comma-separated (e.g. 1,10,100).
     #[arg(long, value_name = "STEPS", value_delimiter = ',', value_parser = parse_steps)]
-    save_weights: Vec<u64>,
+    pub(crate) save_weights: Vec<u64>,
 
     /// Record the metrics (trajectory.csv) every K steps [default: 100].
     #[arg(long, value_name = "K", default_value = "100", value_parser = parse_steps)]
-    record_every: u64,
+    pub(crate) record_every: u64,
 
     /// The directory to write into (created if missing).
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// `--optimizer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OptimizerKind {
+pub(crate) enum OptimizerKind {
     /// torch.optim.AdamW.
     Adamw,
     /// torch.optim.SGD without momentum.
@@ -169,7 +169,7 @@ enum OptimizerKind {
 
 /// `--noise`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum NoiseKind {
+pub(crate) enum NoiseKind {
     /// No noise.
     None,
     /// Each unit +sigma or -sigma with probability 1/2.
@@ -180,7 +180,7 @@ enum NoiseKind {
 
 /// `--dtype`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DtypeArg {
+pub(crate) enum DtypeArg {
     /// 32-bit floats.
     F32,
     /// 64-bit floats.
@@ -188,7 +188,7 @@ enum DtypeArg {
 }
 
 /// A size (`--n`, `--m`, `--instances`): a whole number >= 1.
-fn parse_size(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     let hint = "need a whole number >= 1, like 256 or 1e3";
     match parse_count(s, hint)? {
         0 => Err(hint.to_owned()),
@@ -197,7 +197,7 @@ fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 /// A step count (`--steps`, `--save-weights`, `--record-every`): a whole number.
-fn parse_steps(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_steps(s: &str) -> Result<u64, String> {
     parse_count(s, "need a whole number of updates, like 7500 or 1e4").map(|n| n as u64)
 }
 
@@ -232,8 +232,35 @@ fn usage(e: &NFeatureError) -> CliError {
 /// the products' scratch (all in `f64` at worst), W0 kept for the counts, and slack.
 const BYTES_PER_WEIGHT: u64 = 8 * 8;
 
+/// Initial weights given by the caller: how messages name them (`--init-file w0.npy`), their
+/// shape `(instances, n, m)` and their values in C order.
+pub(crate) struct GivenWeights {
+    pub(crate) shown_as: String,
+    pub(crate) dims: [usize; 3],
+    pub(crate) values: Vec<f64>,
+}
+
 /// The spec the flags describe, with the initial weights if a file was given.
 fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError> {
+    let given = match &args.init_file {
+        Some(path) => {
+            let (dims, values) = read_npy_array("--init-file", path, 3)?;
+            Some(GivenWeights {
+                shown_as: format!("--init-file {}", path.display()),
+                dims: [dims[0], dims[1], dims[2]],
+                values,
+            })
+        }
+        None => None,
+    };
+    plan_with(args, given)
+}
+
+/// The spec the flags describe, from the weights `given` instead of `--init-file` if any.
+pub(crate) fn plan_with(
+    args: &TrainArgs,
+    given: Option<GivenWeights>,
+) -> Result<(TrainSpec, Option<Weights<f64>>), CliError> {
     let refuse = |flag: &str, why: &str| Err(CliError::usage(format!("{flag}: {why}")));
     let adamw_only = [
         ("--weight-decay", args.weight_decay),
@@ -301,10 +328,13 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
             h: args.step.unwrap_or(0.05),
         },
     };
-    let (shape, w0) = match &args.init_file {
-        Some(path) => {
-            let (dims, values) = read_npy_array("--init-file", path, 3)?;
-            let (instances, n, m) = (dims[0], dims[1], dims[2]);
+    let (shape, w0) = match given {
+        Some(GivenWeights {
+            shown_as,
+            dims,
+            values,
+        }) => {
+            let [instances, n, m] = dims;
             for (flag, given, found) in [
                 ("--instances", args.instances, instances),
                 ("--n", args.n, n),
@@ -313,32 +343,25 @@ fn plan(args: &TrainArgs) -> Result<(TrainSpec, Option<Weights<f64>>), CliError>
                 if let Some(g) = given.filter(|&g| g != found) {
                     return refuse(
                         flag,
-                        &format!(
-                            "{g} disagrees with --init-file {}, of shape ({instances}, {n}, {m})",
-                            path.display()
-                        ),
+                        &format!("{g} disagrees with {shown_as}, of shape ({instances}, {n}, {m})"),
                     );
                 }
             }
             if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-                return refuse(
-                    "--init-file",
-                    &format!(
-                        "{}: weight {} (instance {}, feature {}, neuron {}) is {}; need finite \
-                         numbers",
-                        path.display(),
-                        i,
-                        i / (n * m).max(1),
-                        (i / m.max(1)) % n.max(1),
-                        i % m.max(1),
-                        values[i]
-                    ),
-                );
+                return Err(CliError::usage(format!(
+                    "{shown_as}: weight {} (instance {}, feature {}, neuron {}) is {}; need \
+                         finite numbers",
+                    i,
+                    i / (n * m).max(1),
+                    (i / m.max(1)) % n.max(1),
+                    i % m.max(1),
+                    values[i]
+                )));
             }
             let shape = Shape::new(instances, n, m)
-                .map_err(|e| CliError::usage(format!("--init-file {}: {e}", path.display())))?;
+                .map_err(|e| CliError::usage(format!("{shown_as}: {e}")))?;
             let w = Weights::from_vec(shape, values)
-                .map_err(|e| CliError::usage(format!("--init-file {}: {e}", path.display())))?;
+                .map_err(|e| CliError::usage(format!("{shown_as}: {e}")))?;
             (shape, Some(w))
         }
         None => {

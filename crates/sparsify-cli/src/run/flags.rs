@@ -267,7 +267,7 @@ fn parse_param(s: &str) -> Result<(String, f64), String> {
 }
 
 /// `--max-steps`: a whole number >= 1, written as an integer or a float such as `1e9`.
-fn parse_steps(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_steps(s: &str) -> Result<u64, String> {
     const HINT: &str = "need a whole number >= 1, like 1000000000 or 1e9";
     let x: f64 = s.trim().parse().map_err(|_| HINT.to_owned())?;
     // Below 2^53 every whole f64 is exact, so the conversion loses nothing.

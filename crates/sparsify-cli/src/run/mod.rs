@@ -6,11 +6,11 @@
 //! `plan` checks them and estimates the run's length, `solve` runs the library's one entry
 //! point, `outputs` writes the files and `human` the terminal summary and figure caption.
 
-mod flags;
+pub(crate) mod flags;
 mod human;
-mod outputs;
-mod plan;
-mod solve;
+pub(crate) mod outputs;
+pub(crate) mod plan;
+pub(crate) mod solve;
 
 use std::path::Path;
 
@@ -35,7 +35,8 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
     check_parallel_init(args)?;
     let outputs = Outputs::create(args)?;
     check_memory(args, &plan)?;
-    let (w0, init) = run_initial_weights(args, ctx)?;
+    let stop = || ctx.interrupted.load(std::sync::atomic::Ordering::Relaxed);
+    let (w0, init) = run_initial_weights(args, ctx.progress, &stop)?;
     plan.check_budget(&w0)?;
     let m = w0.len();
     // The figure needs the initial weights (their number) after the simulation has taken them.
@@ -54,8 +55,9 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
         w0,
         args.figure.is_some(),
         ctx.progress,
-        ctx.interrupted,
+        &stop,
         args.weights.init_file.is_some(),
+        &mut (),
     )?;
 
     let report = Report {
@@ -105,7 +107,7 @@ pub(crate) fn execute(args: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, CliEr
 
 /// `--parallel-init` draws half-normal weights with pcg64; with anything else it would
 /// silently do nothing.
-fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
+pub(crate) fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
     if !args.parallel_init {
         return Ok(());
     }
@@ -126,23 +128,23 @@ fn check_parallel_init(args: &RunArgs) -> Result<(), CliError> {
 
 /// The run's initial weights, with a spinner at large m; `--parallel-init` uses the parallel
 /// seeded stream. Stops within a second of an interrupt (then nothing is written).
-fn run_initial_weights(
+pub(crate) fn run_initial_weights(
     args: &RunArgs,
-    ctx: &Context<'_>,
+    progress: bool,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<(InitialWeights, InitRecord), CliError> {
     let phase = Phase::start(
-        ctx.progress
+        progress
             && args.weights.init_file.is_none()
             && args.weights.m >= solve::PHASE_SPINNER_FROM_M,
         format!("drawing and sorting {} initial weights", args.weights.m),
     );
-    let stop = || ctx.interrupted.load(std::sync::atomic::Ordering::Relaxed);
     let result = if args.parallel_init {
         InitialWeights::half_normal_parallel_until(
             args.weights.seed,
             args.weights.m,
             args.weights.sigma,
-            &stop,
+            stop,
         )
         .map_err(|e| CliError::core(flag_for(&e), &e))
         .and_then(|w0| w0.ok_or_else(|| CliError::interrupted("drawing the initial weights")))
@@ -162,7 +164,7 @@ fn run_initial_weights(
             (w0, record)
         })
     } else {
-        init::initial_weights(&args.weights, &stop)
+        init::initial_weights(&args.weights, stop)
     };
     phase.finish();
     result
@@ -228,7 +230,7 @@ fn solver_bytes_per_weight(plan: &Plan) -> Result<f64, CliError> {
 
 /// Refuses a run whose weights and solver need more memory than the machine has, before
 /// anything is allocated (`--m 1e10` would need 80 GB for the weights alone).
-fn check_memory(args: &RunArgs, plan: &Plan) -> Result<(), CliError> {
+pub(crate) fn check_memory(args: &RunArgs, plan: &Plan) -> Result<(), CliError> {
     if args.weights.init_file.is_some() {
         // The file's reader checks as it reads, and the file's size bounds the weights.
         return Ok(());

@@ -162,9 +162,25 @@ impl Report<'_> {
     }
 
     fn write_summary(&self, w: &mut dyn Write, outputs: OutputPaths) -> std::io::Result<()> {
+        // serde_json writes NaN and infinities as `null` (they are not JSON numbers): a final
+        // state with no survivor has w_max = null.
+        serde_json::to_writer_pretty(&mut *w, &self.summary(outputs))?;
+        writeln!(w)
+    }
+
+    /// The summary as `--summary` writes it, for a run that wrote no file (the Python module).
+    pub(crate) fn summary_without_files(&self) -> Result<String, serde_json::Error> {
+        let outputs = OutputPaths {
+            trajectory: None,
+            deaths: None,
+        };
+        serde_json::to_string(&self.summary(outputs))
+    }
+
+    fn summary(&self, outputs: OutputPaths) -> SummaryJson {
         let o = self.outcome;
         let direct = self.solver.method == Method::Direct;
-        let json = SummaryJson {
+        SummaryJson {
             command: "run",
             sparsify_version: env!("CARGO_PKG_VERSION"),
             complete: !o.interrupted(),
@@ -200,11 +216,7 @@ impl Report<'_> {
             wall_seconds: o.wall_seconds,
             setup_seconds: o.setup_seconds,
             outputs,
-        };
-        // serde_json writes NaN and infinities as `null` (they are not JSON numbers): a final
-        // state with no survivor has w_max = null.
-        serde_json::to_writer_pretty(&mut *w, &json)?;
-        writeln!(w)
+        }
     }
 }
 

@@ -2,13 +2,12 @@
 //! the recorder and progress display, ending in the one [`Outcome`] that the outputs are
 //! written from.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use sparsify_core::schedule::{CheckpointSchedule, script_logs_step};
 use sparsify_core::{
-    CoreError, Death, InitialWeights, Param, PrefixMoments, RecordConfig, Recorder, ScriptRow,
-    SolverCounts, Start, StepStats, StopReason, solve,
+    CoreError, Death, InitialWeights, Observer, Param, PrefixMoments, RecordConfig, Recorder,
+    ScriptRow, SolverCounts, Start, StepStats, StopReason, solve,
 };
 
 use super::plan::{Plan, flag_for};
@@ -57,15 +56,19 @@ impl Outcome {
     }
 }
 
-/// Runs `plan` from `w0`, stopping early when `interrupted` is set. `init_file` says whether
-/// the weights came from a file (an overflow of `||w0||^2` is then that file's, not `--sigma`'s).
+/// Runs `plan` from `w0`, stopping early once `stop` returns true (an interrupt; it is polled
+/// every step). `init_file` says whether the weights came from a file (an overflow of
+/// `||w0||^2` is then that file's, not `--sigma`'s). `extra` sees every step of an Euler-type
+/// run too (the Python module's weight snapshots; the CLI passes `&mut ()`); the adaptive
+/// flow has no steps to show it.
 pub(crate) fn run(
     plan: &Plan,
     w0: InitialWeights,
     script_log: bool,
     progress: bool,
-    interrupted: &AtomicBool,
+    stop: &(dyn Fn() -> bool + Sync),
     init_file: bool,
+    extra: &mut dyn Observer,
 ) -> Result<Outcome, CliError> {
     let core_err = |e: CoreError| {
         let flag = match e.param() {
@@ -85,8 +88,7 @@ pub(crate) fn run(
             format!("prefix moments of {m} weights"),
         );
         let started = Instant::now();
-        let stop = || interrupted.load(Ordering::Relaxed);
-        let table = PrefixMoments::new_until(w0.into_vec(), &stop)
+        let table = PrefixMoments::new_until(w0.into_vec(), stop)
             .ok_or_else(|| CliError::interrupted("computing the prefix moments"))?;
         setup_seconds = started.elapsed().as_secs_f64();
         phase.finish();
@@ -103,7 +105,7 @@ pub(crate) fn run(
         let started = Instant::now();
         let result = solve(dynamics, &solver, start, &mut (), |p| {
             bar.tick(p.steps, p.t, p.m_prime);
-            interrupted.load(Ordering::Relaxed)
+            stop()
         });
         let wall_seconds = started.elapsed().as_secs_f64();
         bar.finish();
@@ -127,13 +129,11 @@ pub(crate) fn run(
     }
     let mut record = RecordConfig::checkpoints_and_deaths();
     record.script_log = script_log;
-    let mut observer = (Recorder::new(record), Progress::new(m, progress));
+    let mut observer = (Recorder::new(record), (Progress::new(m, progress), extra));
     let started = Instant::now();
-    let result = solve(dynamics, &solver, start, &mut observer, |_| {
-        interrupted.load(Ordering::Relaxed)
-    });
+    let result = solve(dynamics, &solver, start, &mut observer, |_| stop());
     let wall_seconds = started.elapsed().as_secs_f64();
-    let (mut recorder, bar) = observer;
+    let (mut recorder, (bar, _)) = observer;
     bar.finish();
     recorder.finish();
     // An unstable step found mid-run is a bad --step (or --sigma) too: report it, write nothing.

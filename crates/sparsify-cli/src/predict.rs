@@ -88,6 +88,7 @@ pub(crate) struct PredictArgs {
         long,
         value_name = "N",
         value_parser = parse_n,
+        allow_hyphen_values = true,
         requires = "nfeature_size",
         conflicts_with_all = [
             "continuum", "lambda", "order", "step", "t_min", "t_max", "points_per_decade",

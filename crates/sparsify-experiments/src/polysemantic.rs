@@ -197,6 +197,14 @@ pub struct MPoint {
     pub counts: Vec<Counts>,
     /// Per instance, the relocation model's count for that instance's `W0`.
     pub relocation: Vec<usize>,
+    /// Per (instance, feature), in that order: the neuron the relocation model assigns
+    /// (`None`: unplaced).
+    pub relocation_neurons: Vec<Option<usize>>,
+    /// Per (instance, feature): the initial argmax neuron (largest `|W0|`, first on ties).
+    pub initial_argmax: Vec<usize>,
+    /// Per (instance, feature): the final argmax neuron (largest `|W|`, first on ties; neuron
+    /// 0 for a feature whose row is all zero, as the paper's numpy `argmax` has it).
+    pub final_argmax: Vec<usize>,
     /// Per instance, the fraction of features whose final argmax neuron is the one the
     /// relocation model assigns them (a feature the model leaves unplaced counts as a miss).
     pub relocation_neuron_agreement: Vec<f64>,
@@ -285,10 +293,12 @@ fn measure_at(spec: &PolysemanticSpec, m: usize) -> Result<MPoint, ExperimentErr
     let run = train_one(spec, &w0)?;
     let finals = metrics::argmax_neurons(&run.w_final);
     let mut relocation = Vec::with_capacity(spec.instances);
+    let mut relocation_neurons = Vec::with_capacity(spec.instances * n);
     let mut agreement = Vec::with_capacity(spec.instances);
     for i in 0..spec.instances {
         let model = relocate(w0.instance(i), n, m)?;
         relocation.push(model.polysemantic());
+        relocation_neurons.extend_from_slice(model.neuron());
         let same = model
             .neuron()
             .iter()
@@ -310,8 +320,11 @@ fn measure_at(spec: &PolysemanticSpec, m: usize) -> Result<MPoint, ExperimentErr
         relocation_std,
         band,
         counts: metrics::counts(&w0, &run.w_final),
-        relocation,
         relocation_neuron_agreement: agreement,
+        relocation,
+        relocation_neurons,
+        initial_argmax: metrics::argmax_neurons(&w0),
+        final_argmax: finals,
         steps: run.steps,
         t_end: run.t_end,
         settled_at: run.settled_at,

@@ -135,7 +135,15 @@ fn predict_n_refuses_bad_input_on_one_line() {
     refused(&["--n", "32", "--m", "0"], &["--m 0"]);
     refused(&["--n", "-3", "--m", "64"], &["--n"]);
     refused(&["--n", "32"], &["--m", "--init-file"]);
-    refused(&["--json", "--m", "64", "--out", "x.csv"], &["--n"]);
+    // --json and --draws belong to --n (an output name that cannot be created, in case).
+    refused(
+        &["--json", "--m", "64", "--out", "/nonexistent/x.csv"],
+        &["--json", "--n"],
+    );
+    refused(
+        &["--draws", "5", "--m", "64", "--out", "/nonexistent/x.csv"],
+        &["--draws", "--n"],
+    );
     refused(&["--n", "32", "--m", "64", "--draws", "1.5"], &["--draws"]);
     // Flags of the single-encoding predictions conflict with --n.
     for extra in [

@@ -192,7 +192,7 @@ fn claim_14_flow_count_in_relocation_band() {
     assert!(c.detail.contains("m = 128"), "{}", c.detail);
     // Negative control: two more polysemantic neurons per instance leave the band (its
     // half-width is about 1 at the fast profile's m >= 2n), and the claim fails.
-    let wrong = claims::band_verdict(14, "t", "s", &shifted_band_points(Training::flow(), 2.0));
+    let wrong = claims::band_verdict(14, "t", "s", 2, &shifted_band_points(Training::flow(), 2.0));
     assert!(!wrong.pass, "{}", wrong.detail);
 }
 
@@ -204,6 +204,7 @@ fn claim_15_adamw_count_in_relocation_band() {
         15,
         "t",
         "s",
+        4,
         &shifted_band_points(Training::paper_adamw(), 2.0),
     );
     assert!(!wrong.pass, "{}", wrong.detail);

@@ -102,15 +102,9 @@ pub(crate) struct PredictArgs {
     json: bool,
 
     /// With --n: random W0 relocated for the relocation model's mean and band (seeded by
-    /// --seed), a whole number >= 0 (0: the closed forms alone).
-    #[arg(
-        long,
-        value_name = "K",
-        default_value = "400",
-        value_parser = parse_draws,
-        requires = "n"
-    )]
-    draws: usize,
+    /// --seed), a whole number >= 0 (0: the closed forms alone) [default: 400].
+    #[arg(long, value_name = "K", value_parser = parse_draws, requires = "n")]
+    draws: Option<usize>,
 
     /// Predict the half-normal continuum limit's curves instead of per-coordinate death times.
     #[arg(long, conflicts_with_all = ["init_file", "seed", "rng", "init"])]
@@ -292,6 +286,14 @@ fn flag_for(e: &TheoryError) -> &'static str {
 pub(crate) fn execute(args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
     if let Some(n) = args.n {
         return nfeature::execute(n, args, ctx);
+    }
+    // Clap's `requires` does not fire for these (checked by the tests): refuse them here.
+    for (given, flag) in [(args.json, "--json"), (args.draws.is_some(), "--draws")] {
+        if given {
+            return Err(CliError::usage(format!(
+                "{flag}: only with --n (the n-feature model's predictions)"
+            )));
+        }
     }
     // Clap requires --out unless --n is given.
     let Some(out_path) = args.out.as_deref() else {

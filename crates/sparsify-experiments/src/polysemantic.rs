@@ -27,12 +27,15 @@
 //! afterwards. Everything is deterministic given the spec, and independent of the thread count
 //! (instances run in parallel, each sequentially).
 //!
-//! # Cost (measured on the 2-core machine, both cores, other builds running)
-//! The flow: `n = 32`, 8 instances, `m = 32..128`: about a second per `m`; `n = 64`, 16
-//! instances: seconds per `m`; `n = 256`, `m = 1024`: about 30 ms per dense step per instance
-//! until the rows sparsify (`t ~ 500`), then far less. AdamW as the paper (7,500 steps, f32):
-//! `n = 32, m = 64`, 16 instances: about 8 s; `n = 64, m = 512`: about 110 s; `n = 256`:
-//! about 0.09 s per step for 16 instances at `m = 1024` (11 minutes per `m`).
+//! # Cost (measured on the shared 2-core machine while other builds ran; CPU seconds)
+//! The flow (`h = 0.1`, settling by `t ~ 4,000..7,500`): `n = 16`, 8 instances,
+//! `m = 16, 32, 64, 128`: 5.6 s in all; `n = 256`, `m = 1024`: about 150 s per instance, most
+//! of it the dense steps before the rows sparsify (`t ~ 500`, 30 ms a step). AdamW as the
+//! paper (7,500 steps, f32): `n = 16`, 8 instances, the same four `m`: 2.9 s; `n = 32`, 16
+//! instances, `m = 32..256`: about a minute; `n = 64`, `m = 512`, 16 instances: about 110 s
+//! wall; `n = 256`, `m = 1024`: about 0.09 s a step for 16 instances (11 minutes). The
+//! relocation band costs `draws` normal draws of `n m` entries per `m`, about a second for
+//! 400 draws at `n = 256`, `m = 1024`.
 //!
 //! # References
 //! docs/theory.md §8 (the models and what they assume), §7.4-§7.6 (AdamW and the proximal

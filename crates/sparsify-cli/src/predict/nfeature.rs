@@ -33,6 +33,10 @@ use crate::memory;
 /// core of the 2-core machine this was measured on (1e8 take about a second).
 pub(super) const MAX_BAND_WORK: f64 = 1e9;
 
+/// Random `W0` relocated for the band unless `--draws` says otherwise: the standard error of the
+/// mean is then the count's spread over 20, and a 5% quantile rests on 20 draws.
+const DEFAULT_DRAWS: usize = 400;
+
 /// The quantiles of one instance's relocation count that make the band.
 const BAND_QUANTILES: [f64; 2] = [0.05, 0.95];
 
@@ -70,7 +74,7 @@ fn theory(flag: &str, e: &TheoryError) -> CliError {
 
 /// Runs `sparsify predict --n N`.
 pub(super) fn execute(n: usize, args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
-    let draws = args.draws;
+    let draws = args.draws.unwrap_or(DEFAULT_DRAWS);
     let seed = args.weights.seed;
     // With --init-file, the sizes come from the file (and --n must agree with it).
     let (m, per_instance_w0) = match &args.weights.init_file {

@@ -180,7 +180,7 @@ fn predict_n_refuses_bad_input_on_one_line() {
     );
     refused(
         &["--n", "2", "--init-file", w],
-        &["instance 0, feature 1, neuron 1", "NaN"],
+        &["instance 0, feature 1, neuron 1", "is nan"],
     );
 }
 

@@ -47,7 +47,7 @@ pub use death_times::{
 pub use gamma::gamma_error;
 pub use polysemantic::opposite_sign_with;
 pub use relocation::{
-    BandPoint, WinnerPoint, band_verdict, measurements, spearman, winner_verdict,
+    BandPoint, Measurements, WinnerPoint, band_verdict, measurements, spearman, winner_verdict,
 };
 pub use relvar::start_standard_error;
 pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};

@@ -52,17 +52,17 @@ fn plan(profile: Profile) -> Vec<(usize, Vec<usize>, usize)> {
 /// A finished measurement, shared by the claims that need the same one in one process (a
 /// claim computes it if it is not there yet; two claims running at once may both compute it,
 /// which costs time but never blocks).
-type Cached = (Profile, &'static str, Arc<Vec<(usize, Vec<MPoint>)>>);
+type Cached = (Profile, &'static str, Measurements);
+
+/// A profile's measurements: per `n`, one [`MPoint`] per `m`.
+pub type Measurements = Arc<Vec<(usize, Vec<MPoint>)>>;
 static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
 
 /// The measurements of `profile` trained with `training`, per `n` (computed, or reused).
 ///
 /// # Errors
 /// A run that failed (see [`polysemantic_vs_m`]).
-pub fn measurements(
-    profile: Profile,
-    training: Training,
-) -> Result<Arc<Vec<(usize, Vec<MPoint>)>>, ExperimentError> {
+pub fn measurements(profile: Profile, training: Training) -> Result<Measurements, ExperimentError> {
     let name = training.name();
     let cached = |cache: &Vec<Cached>| {
         cache
@@ -87,10 +87,10 @@ pub fn measurements(
         all.push((n, polysemantic_vs_m(&spec)?));
     }
     let all = Arc::new(all);
-    if let Ok(mut cache) = CACHE.lock() {
-        if cached(&cache).is_none() {
-            cache.push((profile, name, Arc::clone(&all)));
-        }
+    if let Ok(mut cache) = CACHE.lock()
+        && cached(&cache).is_none()
+    {
+        cache.push((profile, name, Arc::clone(&all)));
     }
     Ok(all)
 }

@@ -156,7 +156,7 @@ pub fn band_verdict(
         .iter()
         .map(|p| {
             format!(
-                "n = {}, m = {}{}: {:.2} in [{:.2}, {:.2}]{} (occupancy {:.2})",
+                "n = {}, m = {}{}: {:.2} {} [{:.2}, {:.2}] (occupancy {:.2})",
                 p.n,
                 p.m,
                 if p.m >= min_ratio * p.n {
@@ -165,13 +165,13 @@ pub fn band_verdict(
                     " (not judged)"
                 },
                 p.mean,
+                if p.mean >= p.band.0 && p.mean <= p.band.1 {
+                    "in"
+                } else {
+                    "OUTSIDE"
+                },
                 p.band.0,
                 p.band.1,
-                if p.mean >= p.band.0 && p.mean <= p.band.1 {
-                    ""
-                } else {
-                    " OUTSIDE"
-                },
                 p.occupancy
             )
         })

@@ -8,6 +8,7 @@ mod figures;
 mod hostile;
 mod nfeature;
 mod plot_render;
+mod polysemantic;
 mod properties;
 mod reference;
 mod snapshots;

@@ -12,6 +12,7 @@ use sparsify_experiments::claims::{
     self, Claim, Profile, Reference, continuum_errors, death_time_errors, predicted_first_times,
     simulated_first_times,
 };
+use sparsify_experiments::polysemantic::Training;
 use sparsify_theory::death_times::{Discretisation, Order, PredictionConfig, death_times};
 use sparsify_theory::published::SeedPrediction;
 
@@ -168,11 +169,75 @@ fn claim_13_polysemantic_neurons_are_opposite_sign() {
     assert!(!wrong.pass, "{}", wrong.detail);
 }
 
+/// The fast profile's measurements of claims 14-16 (shared through the claims' cache) with
+/// `extra` polysemantic neurons added to every mean count.
+fn shifted_band_points(training: Training, extra: f64) -> Vec<claims::BandPoint> {
+    let data = claims::measurements(Profile::Fast, training).expect("runs");
+    data.iter()
+        .flat_map(|(n, points)| {
+            points.iter().map(move |p| claims::BandPoint {
+                n: *n,
+                m: p.m,
+                mean: p.polysemantic_mean_std().0 + extra,
+                band: p.band,
+                occupancy: p.occupancy_mean,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn claim_14_flow_count_in_relocation_band() {
+    let c = passing(14);
+    assert!(c.detail.contains("m = 128"), "{}", c.detail);
+    // Negative control: two more polysemantic neurons per instance leave the band (its
+    // half-width is about 1 at the fast profile's m >= 2n), and the claim fails.
+    let wrong = claims::band_verdict(14, "t", "s", 2, &shifted_band_points(Training::flow(), 2.0));
+    assert!(!wrong.pass, "{}", wrong.detail);
+}
+
+#[test]
+fn claim_15_adamw_count_in_relocation_band() {
+    let c = passing(15);
+    assert!(c.detail.contains("m = 128"), "{}", c.detail);
+    let wrong = claims::band_verdict(
+        15,
+        "t",
+        "s",
+        4,
+        &shifted_band_points(Training::paper_adamw(), 2.0),
+    );
+    assert!(!wrong.pass, "{}", wrong.detail);
+}
+
+#[test]
+fn claim_16_winner_fraction_rises_with_m_over_n() {
+    let c = passing(16);
+    assert!(c.detail.contains("rho"), "{}", c.detail);
+    // Negative control: the flow's fractions in reverse order of m must fail.
+    let flow = claims::measurements(Profile::Fast, Training::flow()).expect("runs");
+    let adamw = claims::measurements(Profile::Fast, Training::paper_adamw()).expect("runs");
+    let (n, f) = &flow[0];
+    let a = &adamw[0].1;
+    let reversed: Vec<claims::WinnerPoint> = f
+        .iter()
+        .zip(a)
+        .zip(f.iter().rev())
+        .map(|((pf, pa), back)| claims::WinnerPoint {
+            n: *n,
+            m: pf.m,
+            flow: back.winner_mean_std().0,
+            adamw: pa.winner_mean_std().0,
+        })
+        .collect();
+    assert!(!claims::winner_verdict(&reversed).pass);
+}
+
 /// Every claim has a test above, and the registry is in order.
 #[test]
 fn every_claim_is_registered_in_order() {
     let ids: Vec<u32> = claims::CLAIMS.iter().map(|c| c.id).collect();
-    assert_eq!(ids, (1..=13).collect::<Vec<_>>());
+    assert_eq!(ids, (1..=16).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,11 @@
 //! explicit Euler scheme of step `H` instead of the flow (`-((1 - H)/4) ln(F(0)/F(theta))` and
 //! Euler's own transient shift). `--order 0` is the leading term
 //! `(1/lambda) int_0^theta dth / sqrt(F)` alone.
+//!
+//! `--n N` predicts something else: the n-feature model's count of polysemantic neurons
+//! (docs/theory.md §8), printed rather than written (module [`nfeature`]).
+
+mod nfeature;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +49,17 @@ Examples:
   # The continuum curves m'(t), ||w||_1(t), rho(t) for m = 1e6:
   sparsify predict --continuum --m 1e6 --lambda 1e-6 --out curve.csv
 
+  # The n-feature model: n^2/4m, the occupancy model and the relocation model's band for
+  # 64 features on 512 neurons, as JSON; and the relocation model for each instance of a W0:
+  sparsify predict --n 64 --m 512 --json
+  sparsify predict --n 32 --init-file w0.npy
+
+With --n, the predictions are printed (text, or one JSON object with --json: n2_over_4m,
+initial_collisions_mean, occupancy_mean, occupancy_std, relocation_mean, relocation_std,
+relocation_band = [q05, q95] of one instance's count over --draws random W0 seeded by
+--seed (null with --draws 0), and with --init-file, an array of shape (instances, n, m), relocation_per_instance).
+Sizes whose band would take more than about ten seconds are refused (lower --draws).
+
 Outputs: m_prime,t (one row per m' = m-1 .. 1, t >= 0; `inf` when the largest weights are tied
 and never separate) or, with --continuum, t,m_prime,one_norm,relative_variance. They are
 written as `sparsify run`'s are (see `sparsify run --help`): complete or not at all, through
@@ -59,9 +75,36 @@ Ctrl-C, 143 by SIGTERM (nothing written).";
 /// The flags of `sparsify predict`.
 #[derive(Debug, Args)]
 #[command(after_long_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("nfeature_size").args(["m", "init_file"])))]
 pub(crate) struct PredictArgs {
     #[command(flatten)]
     weights: InitArgs,
+
+    /// Predict the n-feature model instead: the number of polysemantic neurons of N features
+    /// on --m neurons (n^2/4m, the occupancy and relocation models of docs/theory.md §8),
+    /// printed; with --init-file (an .npy of shape (instances, N, m)), also the relocation
+    /// model's count for each instance.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_n,
+        allow_hyphen_values = true,
+        requires = "nfeature_size",
+        conflicts_with_all = [
+            "continuum", "lambda", "order", "step", "t_min", "t_max", "points_per_decade",
+            "out", "summary", "rng", "init", "sigma", "abs",
+        ]
+    )]
+    n: Option<usize>,
+
+    /// With --n: print one JSON object instead of text.
+    #[arg(long, requires = "n")]
+    json: bool,
+
+    /// With --n: random W0 relocated for the relocation model's mean and band (seeded by
+    /// --seed), a whole number >= 0 (0: the closed forms alone) [default: 400].
+    #[arg(long, value_name = "K", value_parser = parse_draws, requires = "n")]
+    draws: Option<usize>,
 
     /// Predict the half-normal continuum limit's curves instead of per-coordinate death times.
     #[arg(long, conflicts_with_all = ["init_file", "seed", "rng", "init"])]
@@ -113,9 +156,9 @@ pub(crate) struct PredictArgs {
     )]
     points_per_decade: usize,
 
-    /// Write the prediction to this CSV (atomically).
-    #[arg(long, value_name = "OUT.csv")]
-    out: PathBuf,
+    /// Write the prediction to this CSV (atomically); required except with --n.
+    #[arg(long, value_name = "OUT.csv", required_unless_present = "n")]
+    out: Option<PathBuf>,
 
     /// Also write what was predicted from what (the initialisation with its seed, lambda,
     /// order, step, grid, sparsify's version) to this JSON file, since the CSV has no room for
@@ -152,6 +195,19 @@ fn parse_order(s: &str) -> Result<Order, String> {
         "1" => Ok(Order::FirstOrder),
         _ => Err("need 0 (leading term) or 1 (first-order corrected form)".to_owned()),
     }
+}
+
+/// `--n`: a whole number >= 1 (`1e3` style accepted).
+fn parse_n(s: &str) -> Result<usize, String> {
+    match crate::init::parse_count(s, "need a whole number of features >= 1, like 64") {
+        Ok(0) => Err("need a whole number of features >= 1, like 64".to_owned()),
+        other => other,
+    }
+}
+
+/// `--draws`: a whole number >= 0 (`1e3` style accepted).
+fn parse_draws(s: &str) -> Result<usize, String> {
+    crate::init::parse_count(s, "need a whole number of draws >= 0, like 400")
 }
 
 /// `--points-per-decade`: a whole number, written as an integer or a float such as `1e3`.
@@ -228,6 +284,23 @@ fn flag_for(e: &TheoryError) -> &'static str {
 
 /// Runs `sparsify predict`.
 pub(crate) fn execute(args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, CliError> {
+    if let Some(n) = args.n {
+        return nfeature::execute(n, args, ctx);
+    }
+    // Clap's `requires` does not fire for these (checked by the tests): refuse them here.
+    for (given, flag) in [(args.json, "--json"), (args.draws.is_some(), "--draws")] {
+        if given {
+            return Err(CliError::usage(format!(
+                "{flag}: only with --n (the n-feature model's predictions)"
+            )));
+        }
+    }
+    // Clap requires --out unless --n is given.
+    let Some(out_path) = args.out.as_deref() else {
+        return Err(CliError::usage(
+            "--out: required (or --n for the n-feature model)",
+        ));
+    };
     let discretisation = match args.step {
         Some(h) => Discretisation::Euler { h },
         None => Discretisation::Continuous,
@@ -239,7 +312,7 @@ pub(crate) fn execute(args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, C
     if !args.continuum {
         args.weights.check_seed()?;
     }
-    let out = PendingOutput::create("--out", &args.out)?;
+    let out = PendingOutput::create("--out", out_path)?;
     let summary_out = match &args.summary {
         Some(path) => Some(PendingOutput::create("--summary", path)?),
         None => None,
@@ -273,7 +346,7 @@ pub(crate) fn execute(args: &PredictArgs, ctx: &mut Context<'_>) -> Result<u8, C
         m: None,
         sigma: None,
         rows: 0,
-        out: &args.out,
+        out: out_path,
     };
     let interrupted = std::io::Error::other("interrupted");
     let curve;

@@ -29,8 +29,13 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     json: bool,
 
-    /// Run only this claim (1 to 13); repeat for several.
-    #[arg(long = "claim", value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=13))]
+    /// Run only this claim (1 to 16, the ids of the table); repeat for several.
+    #[arg(
+        long = "claim",
+        value_name = "ID",
+        value_parser = clap::value_parser!(u32)
+            .range(1..=sparsify_experiments::claims::CLAIMS.len() as i64)
+    )]
     claims: Vec<u32>,
 }
 

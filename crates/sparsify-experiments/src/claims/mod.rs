@@ -25,6 +25,7 @@ mod death_times;
 mod gamma;
 mod order;
 mod polysemantic;
+mod relocation;
 mod relvar;
 mod scaling;
 mod sim;
@@ -45,6 +46,9 @@ pub use death_times::{
 };
 pub use gamma::gamma_error;
 pub use polysemantic::opposite_sign_with;
+pub use relocation::{
+    BandPoint, Measurements, WinnerPoint, band_verdict, measurements, spearman, winner_verdict,
+};
 pub use relvar::start_standard_error;
 pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};
 pub(crate) use sim::log_counts;
@@ -250,7 +254,7 @@ impl ClaimSpec {
 }
 
 /// Every claim, in order.
-pub const CLAIMS: [ClaimSpec; 13] = [
+pub const CLAIMS: [ClaimSpec; 16] = [
     ClaimSpec {
         id: 1,
         name: "winner_take_all",
@@ -329,9 +333,27 @@ pub const CLAIMS: [ClaimSpec; 13] = [
         statement: polysemantic::STATEMENT,
         run: polysemantic::run,
     },
+    ClaimSpec {
+        id: 14,
+        name: "flow_count_in_relocation_band",
+        statement: relocation::FLOW_STATEMENT,
+        run: relocation::flow_band,
+    },
+    ClaimSpec {
+        id: 15,
+        name: "adamw_count_in_relocation_band",
+        statement: relocation::ADAMW_STATEMENT,
+        run: relocation::adamw_band,
+    },
+    ClaimSpec {
+        id: 16,
+        name: "winner_fraction_rises_with_m_over_n",
+        statement: relocation::WINNER_STATEMENT,
+        run: relocation::winner,
+    },
 ];
 
-/// Runs claim `id` (1..=13), or `None` if there is no such claim.
+/// Runs claim `id` (1..=16), or `None` if there is no such claim.
 pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
     CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
 }

@@ -106,6 +106,17 @@ impl Observer for Progress {
     }
 }
 
+/// A counting bar on stderr (`total` units, drawn with indicatif's `template`), for the
+/// commands that count updates or cells (`train`, `sweep run`, `sweep status`). Never
+/// animated by a tick thread (see [`Phase`]): the caller sets its position.
+pub(crate) fn counter(total: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 /// A message line for one set-up phase (drawing, sorting, prefix moments at large m), shown
 /// only when enabled; cleared by [`Phase::finish`] or when dropped.
 ///

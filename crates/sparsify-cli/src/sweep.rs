@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use sparsify_experiments::ExperimentError;
 use sparsify_experiments::sweep::{
     self, CellState, Event, RunOptions, Shard, SlurmOptions, SweepDir,
@@ -247,13 +247,10 @@ fn run(a: &RunArgs, ctx: &mut Context<'_>) -> Result<u8, Failure> {
     let progress = ctx.progress;
     let mut on_event = |e: Event| match e {
         Event::Start { todo, .. } if progress => {
-            let b = ProgressBar::with_draw_target(Some(todo), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
+            bar = Some(crate::progress::counter(
+                todo,
                 "[{elapsed_precise}] {wide_bar} {pos}/{len} cells  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-            b.set_style(style);
-            bar = Some(b);
+            ));
         }
         Event::Finished { ok, .. } => {
             if let Some(b) = &bar {
@@ -319,10 +316,7 @@ fn status(a: &StatusArgs, ctx: &mut Context<'_>) -> Result<u8, Failure> {
     ]
     .map(|s| st.count(s));
     if ctx.progress {
-        let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{wide_bar} {pos}/{len} cells done")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-        b.set_style(style);
+        let b = crate::progress::counter(total, "{wide_bar} {pos}/{len} cells done");
         b.set_position(done);
         b.abandon();
     }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use npyz::WriterBuilder;
 use serde::Serialize;
 use sparsify_experiments::train::{
@@ -454,13 +453,10 @@ pub(crate) fn execute(args: &TrainArgs, ctx: &mut Context<'_>) -> Result<u8, Cli
     check_distinct(&pending.iter().collect::<Vec<_>>(), &inputs)?;
 
     let bar = ctx.progress.then(|| {
-        let bar = ProgressBar::new(spec.steps);
-        let style = ProgressStyle::with_template(
+        crate::progress::counter(
+            spec.steps,
             "{bar:30} {pos}/{len} updates, {elapsed} (eta {eta}) {msg}",
         )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar
     });
     let mut progress = |step: u64| {
         if let Some(bar) = bar.as_ref().filter(|_| step.is_multiple_of(16)) {

@@ -22,6 +22,7 @@ pub mod claims;
 pub mod csv;
 mod error;
 pub mod figures;
+pub mod nfeature_figures;
 pub mod published;
 pub mod sweep;
 pub mod theory_figures;

@@ -19,12 +19,15 @@
 //! it at opt-level 1); [`Profile::Full`] uses m up to 1e7 and more seeds.
 
 mod balance;
+mod collisions;
 mod continuum;
 mod convergence;
 mod death_times;
 mod gamma;
+mod noise;
 mod order;
 mod polysemantic;
+mod reduction;
 mod relvar;
 mod scaling;
 mod sim;
@@ -38,13 +41,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use collisions::{Draw, collisions_with};
 pub use continuum::{ContinuumCheck, continuum_errors};
 pub use convergence::euler_errors;
 pub use death_times::{
     DeathTimeCheck, Reference, death_time_errors, predicted_first_times, simulated_first_times,
 };
 pub use gamma::gamma_error;
+pub use noise::noise_with;
 pub use polysemantic::opposite_sign_with;
+pub use reduction::reduction_with;
 pub use relvar::start_standard_error;
 pub use scaling::{LambdaTSummary, lambda_t, lambda_t_samples, lambda_t_summary, monte_carlo_plan};
 pub(crate) use sim::log_counts;
@@ -250,7 +256,7 @@ impl ClaimSpec {
 }
 
 /// Every claim, in order.
-pub const CLAIMS: [ClaimSpec; 13] = [
+pub const CLAIMS: [ClaimSpec; 16] = [
     ClaimSpec {
         id: 1,
         name: "winner_take_all",
@@ -328,6 +334,24 @@ pub const CLAIMS: [ClaimSpec; 13] = [
         name: "polysemantic_neurons_are_opposite_sign",
         statement: polysemantic::STATEMENT,
         run: polysemantic::run,
+    },
+    ClaimSpec {
+        id: 17,
+        name: "initial_argmax_collisions",
+        statement: collisions::STATEMENT,
+        run: collisions::run,
+    },
+    ClaimSpec {
+        id: 18,
+        name: "bernoulli_noise_raises_the_fourth_norm",
+        statement: noise::STATEMENT,
+        run: noise::run,
+    },
+    ClaimSpec {
+        id: 19,
+        name: "n_equals_1_is_the_single_feature_model",
+        statement: reduction::STATEMENT,
+        run: reduction::run,
     },
 ];
 

@@ -21,6 +21,7 @@
 pub mod claims;
 pub mod csv;
 mod error;
+pub mod figure_sweeps;
 pub mod figures;
 pub mod nfeature_figures;
 pub mod published;

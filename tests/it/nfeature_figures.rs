@@ -77,7 +77,7 @@ fn fourth_norm_by_noise_builds_and_renders_with_a_band_per_curve() {
     assert_eq!(fig.series.len(), 6);
     assert_eq!(fig.bands.len(), 6);
     assert!(fig.series.iter().all(|s| s.points.len() > 20));
-    assert!(fig.caption.as_deref().unwrap_or("").contains("2000 steps"));
+    assert!(fig.caption.as_deref().unwrap_or("").contains("2,000 steps"));
     let dir = tempfile::tempdir().expect("tempdir");
     renders(&fig, dir.path(), "fourth_norm_by_noise");
 }

@@ -225,12 +225,17 @@ pub fn fourth_norm_figure(study: &NoiseStudy, curves: &[FourthNormCurve]) -> Fig
         "Average fourth norm by noise (SGD, λ = 0)",
         Axis::log10("Training steps"),
         Axis::log10("Average fourth norm"),
-        (1000, 700),
+        (1100, 750),
     )
     .caption(format!(
-        "n = {}, m = {}, {} instances sharing one noise sequence, lr = {}, f32, one W0 (seed {}); \
-         {} steps (paper 100,000); mean and 95% t-band over instances",
-        study.n, study.m, study.instances, study.lr, study.seed, study.steps,
+        "n = {}, m = {}, SGD lr {}, f32, {} steps; {} instances from one W0 (seed {}) sharing \
+         one noise sequence; band: 95% t-interval of the mean",
+        study.n,
+        study.m,
+        study.lr,
+        thousands(study.steps),
+        study.instances,
+        study.seed,
     ))
     .legend(LegendPos::UpperLeft);
     let of = study.sigmas.len();
@@ -261,6 +266,19 @@ pub fn fourth_norm_figure(study: &NoiseStudy, curves: &[FourthNormCurve]) -> Fig
         ));
     }
     fig
+}
+
+/// `n` with a comma between thousands (`100,000`).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// A run whose initial and final encodings are correlated.
@@ -412,7 +430,7 @@ pub fn weight_correlation_figure(study: &CorrelationStudy, c: &Correlations) -> 
     let s = &study.spec;
     let method = match s.method {
         Method::Optimizer(Optimizer::AdamW(p)) => {
-            format!("AdamW lr {} (weight decay {})", p.lr, p.weight_decay)
+            format!("AdamW lr {}, wd {}", p.lr, p.weight_decay)
         }
         Method::Optimizer(o) => format!("{} lr {}", o.name(), o.lr()),
         Method::Flow { h } => format!("gradient flow, h = {h}"),
@@ -424,12 +442,12 @@ pub fn weight_correlation_figure(study: &CorrelationStudy, c: &Correlations) -> 
         (900, 800),
     )
     .caption(format!(
-        "n = {n}, m = {}, mean over {} instances; {method}, λ = {}, {} steps, {}, seed {}; \
-         diagonal mean {:.3}, off-diagonal mean |C| {:.3}",
+        "n = {n}, m = {}, mean of {} instances; {method}, λ = {}, {} steps, {}, seed {}; \
+         mean diagonal {:.3}, mean |off-diagonal| {:.3}",
         s.shape.m,
         s.shape.instances,
         s.lambda,
-        s.steps,
+        thousands(s.steps),
         s.dtype.name(),
         s.seed,
         c.diagonal_mean,
@@ -457,6 +475,15 @@ mod tests {
         assert!((t_half_width_factor(5) - 2.776 / 5f64.sqrt()).abs() < 1e-12);
         assert!((t_half_width_factor(100) - 0.196).abs() < 1e-12);
         assert!(t_half_width_factor(1).is_nan());
+    }
+
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(7_500), "7,500");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

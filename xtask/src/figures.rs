@@ -97,7 +97,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     nfeature_figures(&opts)?;
     sweep_figures(&opts)?;
     println!(
-        "figures done in {:.2} s (simulation {:.2} s, rendering {:.2} s)",
+        "figures done in {:.2} s (published simulation {:.2} s, everything else {:.2} s)",
         start.elapsed().as_secs_f64(),
         simulated.as_secs_f64(),
         (start.elapsed() - simulated).as_secs_f64()
@@ -231,7 +231,7 @@ fn sweep_table(opts: &Options, spec: &str) -> anyhow::Result<Table> {
         Event::Finished { .. } => {
             finished += 1;
             // About ten progress lines per sweep.
-            if todo >= 10 && finished % (todo / 10) == 0 {
+            if todo >= 10 && finished.is_multiple_of(todo / 10) {
                 println!("  {finished}/{todo} cells");
             }
         }

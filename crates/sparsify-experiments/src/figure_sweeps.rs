@@ -19,7 +19,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use sparsify_core::InitialWeights;
-use sparsify_plot::{Axis, Figure, LegendPos, Rgb, Series};
+use sparsify_plot::{Axis, Figure, LegendPos, Residual, Rgb, Series};
 
 use crate::ExperimentError;
 use crate::claims::{lambda_t, lambda_t_summary};
@@ -240,7 +240,8 @@ pub const CLOSED_FORM_MAX_M: usize = 1_000_000;
 
 /// `time_to_one_neuron` from a `run` sweep's merged table: per `m`, the empirical CDF of the
 /// simulated `lambda T` over seeds (solid), and for `m <= CLOSED_FORM_MAX_M` the closed form of
-/// the same seeds' weights (dashed), with the median marked. The table must come from cells
+/// the same seeds' weights (dashed), with the median marked; below, seed by seed, simulated
+/// minus closed form against the closed form (the first-order term, `O(lambda)`). The table must come from cells
 /// with the default initialisation (half-normal, pcg64, default sigma).
 ///
 /// # Errors
@@ -276,14 +277,14 @@ pub fn time_to_one_neuron(table: &Table, source: &str) -> Result<TheoryFigure, E
         l
     };
     let mut figure = Figure::new(
-        "Time to a single neuron over seeds",
+        "Time to a single neuron over seeds (half-normal w0, σ = 0.9/√m)",
         Axis::linear("λ T").range(0.0, 7.5),
-        Axis::linear("fraction of seeds with λ T below").range(0.0, 1.0),
-        (900, 600),
+        Axis::linear("fraction of seeds below").range(0.0, 1.0),
+        (1100, 800),
     )
     .caption(format!(
-        "simulated: sweep {source}, method {method}{}, λ = {}; dashed: closed form (leading \
-         order), same w0; half-normal σ = 0.9/√m",
+        "solid: sweep {source}, {method}{}, λ = {}; dashed: closed form (leading order) of the \
+         same w0; below: their difference per seed",
         if method == "adaptive" {
             String::new()
         } else {
@@ -299,6 +300,7 @@ pub fn time_to_one_neuron(table: &Table, source: &str) -> Result<TheoryFigure, E
             .map(|(i, &x)| (x, (i as f64 + 0.5) / n))
             .collect()
     };
+    let mut residual = Vec::new();
     for (g, &colour) in groups.iter().zip(colours.iter().cycle()) {
         if g.samples.is_empty() {
             continue;
@@ -314,7 +316,7 @@ pub fn time_to_one_neuron(table: &Table, source: &str) -> Result<TheoryFigure, E
         figure = figure
             .series(Series::line(
                 format!(
-                    "m = {} ({} seeds{skipped}): median {:.2}, 5-95% {:.2}-{:.2}",
+                    "m = {}, {} seeds{skipped}: median {:.2}, 90% in {:.2}-{:.2}",
                     crate::figures::format_param(g.m as f64),
                     s.seeds,
                     s.q50,
@@ -327,15 +329,28 @@ pub fn time_to_one_neuron(table: &Table, source: &str) -> Result<TheoryFigure, E
             .series(Series::line("", vec![(s.q50, 0.5)], colour).markers(5));
         if g.m <= CLOSED_FORM_MAX_M {
             let seeds: Vec<u64> = g.samples.iter().map(|s| s.0).collect();
-            let mut closed = closed_form_samples(g.m, &seeds, parallel == "true")?;
+            let closed = closed_form_samples(g.m, &seeds, parallel == "true")?;
+            // Seed by seed: the closed form of the same weights against the simulation.
+            let diffs: Vec<(f64, f64)> = closed
+                .iter()
+                .zip(&g.samples)
+                .map(|(&c, &(_, sim))| (c, sim - c))
+                .collect();
+            residual.push(Series::line("", diffs, colour).markers(2));
+            let mut closed = closed;
             closed.sort_by(f64::total_cmp);
             figure = figure.series(Series::line("", cdf(&closed), colour).dashed().width(1));
         }
     }
+    let residual = (!residual.is_empty()).then(|| {
+        Residual::new(Axis::linear("sim. − closed"), residual)
+            .reference(0.0)
+            .height_fraction(0.25)
+    });
     Ok(TheoryFigure {
         stem: "time_to_one_neuron",
         figure,
-        residual: None,
+        residual,
     })
 }
 

@@ -436,15 +436,17 @@ pub fn weight_correlation_figure(study: &CorrelationStudy, c: &Correlations) -> 
         Method::Flow { h } => format!("gradient flow, h = {h}"),
     };
     Figure::new(
-        "Correlation of initial and final encodings",
+        format!(
+            "Correlation of initial and final encodings (n = {n}, m = {})",
+            s.shape.m
+        ),
         Axis::linear("final encoding of feature b").range(0.0, n as f64),
         Axis::linear("initial encoding of feature a").range(0.0, n as f64),
-        (900, 800),
+        (950, 820),
     )
     .caption(format!(
-        "n = {n}, m = {}, mean of {} instances; {method}, λ = {}, {} steps, {}, seed {}; \
-         mean diagonal {:.3}, mean |off-diagonal| {:.3}",
-        s.shape.m,
+        "mean of {} instances; {method}, λ = {}, {} steps, {}, seed {}; mean diagonal {:.3}, \
+         mean |off-diagonal| {:.3}",
         s.shape.instances,
         s.lambda,
         thousands(s.steps),

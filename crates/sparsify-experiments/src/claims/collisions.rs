@@ -19,7 +19,7 @@ pub(crate) const STATEMENT: &str = "Initial-argmax collisions of W0 ~ N(0, 1/m):
 /// Instances per draw: the weights of one draw are `16 n m` numbers, small at every size here.
 const BATCH: usize = 16;
 
-/// The sizes and instance counts: `(n, m, instances)`. Fast: about 1.5e7 normal draws; full:
+/// The sizes and instance counts: `(n, m, instances)`. Fast: about 3e7 normal draws; full:
 /// ten times the instances and the paper's `n = 256` at two more `m`.
 fn plan(profile: Profile) -> &'static [(usize, usize, usize)] {
     match profile {

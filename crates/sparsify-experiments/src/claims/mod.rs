@@ -355,7 +355,7 @@ pub const CLAIMS: [ClaimSpec; 16] = [
     },
 ];
 
-/// Runs claim `id` (1..=13), or `None` if there is no such claim.
+/// Runs claim `id` (a number of [`CLAIMS`]), or `None` if there is no such claim.
 pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
     CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
 }

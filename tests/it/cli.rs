@@ -762,11 +762,9 @@ fn an_interrupted_verify_reports_what_finished_and_exits_130() {
     let (code, stdout, stderr) =
         crate::common::sparsify_in_process(&["verify", "--profile", "full", "--json"], true);
     assert_eq!(code, sparsify_cli::exit::INTERRUPTED, "{stderr}");
+    let all = sparsify_experiments::claims::CLAIMS.len();
     assert!(
-        stderr.contains(&format!(
-            "interrupted: 0 of {} claims finished",
-            sparsify_experiments::claims::CLAIMS.len()
-        )),
+        stderr.contains(&format!("interrupted: 0 of {all} claims finished")),
         "{stderr}"
     );
     let report: Value = serde_json::from_str(&stdout).expect("JSON on stdout");

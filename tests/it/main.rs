@@ -7,6 +7,7 @@ mod common;
 mod figures;
 mod hostile;
 mod nfeature;
+mod nfeature_figures;
 mod plot_render;
 mod polysemantic;
 mod properties;

@@ -233,11 +233,43 @@ fn claim_16_winner_fraction_rises_with_m_over_n() {
     assert!(!claims::winner_verdict(&reversed).pass);
 }
 
+#[test]
+fn claim_17_initial_argmax_collisions() {
+    let c = passing(17);
+    assert!(
+        c.measured > 0.0,
+        "a z-score of exactly 0 would be suspicious"
+    );
+    assert!(c.detail.contains("n = 256"), "{}", c.detail);
+    // Negative control: neurons of unequal variance make the argmax non-uniform.
+    let tilted = claims::collisions_with(Profile::Fast, claims::Draw::Tilted).expect("draws");
+    assert!(!tilted.pass, "{}", tilted.detail);
+}
+
+#[test]
+fn claim_18_bernoulli_noise_raises_the_fourth_norm() {
+    let c = passing(18);
+    // Both thresholds are met with room: the ratio to the nearer one is below 1.
+    assert!(c.measured > 0.0 && c.measured < 1.0, "{}", c.detail);
+    // Negative control: Bernoulli noise of sigma 0.07 does not get there in the fast steps.
+    let weak = claims::noise_with(Profile::Fast, &[0.07]).expect("runs");
+    assert!(!weak.pass, "{}", weak.detail);
+}
+
+#[test]
+fn claim_19_n_equals_1_is_the_single_feature_model() {
+    let c = passing(19);
+    assert!(c.detail.contains("ratios"), "{}", c.detail);
+    // Negative control: the single-feature loop with lambda instead of lambda/4.
+    let wrong = claims::reduction_with(Profile::Fast, 1.0).expect("runs");
+    assert!(!wrong.pass, "{}", wrong.detail);
+}
+
 /// Every claim has a test above, and the registry is in order.
 #[test]
 fn every_claim_is_registered_in_order() {
     let ids: Vec<u32> = claims::CLAIMS.iter().map(|c| c.id).collect();
-    assert_eq!(ids, (1..=16).collect::<Vec<_>>());
+    assert_eq!(ids, (1..=19).collect::<Vec<_>>());
 }
 
 // ---------------------------------------------------------------------------------------------

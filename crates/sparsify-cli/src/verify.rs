@@ -29,14 +29,18 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     json: bool,
 
-    /// Run only this claim (1 to 16, the ids of the table); repeat for several.
-    #[arg(
-        long = "claim",
-        value_name = "ID",
-        value_parser = clap::value_parser!(u32)
-            .range(1..=sparsify_experiments::claims::CLAIMS.len() as i64)
-    )]
+    /// Run only this claim (a number of `sparsify verify`'s table); repeat for several.
+    #[arg(long = "claim", value_name = "ID", value_parser = claim_id)]
     claims: Vec<u32>,
+}
+
+/// A claim's number, refused unless a claim has it (the numbers need not be contiguous).
+fn claim_id(s: &str) -> Result<u32, String> {
+    let ids: Vec<String> = claims::CLAIMS.iter().map(|c| c.id.to_string()).collect();
+    s.parse::<u32>()
+        .ok()
+        .filter(|id| claims::CLAIMS.iter().any(|c| c.id == *id))
+        .ok_or_else(|| format!("no claim {s}: the claims are {}", ids.join(", ")))
 }
 
 /// The JSON form of a verification.

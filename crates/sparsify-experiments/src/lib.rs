@@ -21,7 +21,9 @@
 pub mod claims;
 pub mod csv;
 mod error;
+pub mod figure_sweeps;
 pub mod figures;
+pub mod nfeature_figures;
 pub mod polysemantic;
 pub mod published;
 pub mod sweep;

@@ -290,8 +290,16 @@ impl<T: Float> Slot<T> {
         // dense pass vectorises; the same values as the three-way branch.
         let prox = |x: T, g: T| {
             let y = x - h * g;
-            let up = if y > threshold { y - threshold } else { T::ZERO };
-            let down = if y < -threshold { y + threshold } else { T::ZERO };
+            let up = if y > threshold {
+                y - threshold
+            } else {
+                T::ZERO
+            };
+            let down = if y < -threshold {
+                y + threshold
+            } else {
+                T::ZERO
+            };
             up + down
         };
         if !self.sparse {

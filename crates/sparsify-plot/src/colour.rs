@@ -58,9 +58,42 @@ pub fn viridis(t: f64) -> Rgb {
     Rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// The diverging colour at `t` in `[0, 1]`: blue (`t = 0`) through near-white
+/// (`t = 0.5`) to red (`t = 1`), linear in RGB between matplotlib `coolwarm`'s
+/// end colours and its middle (clamped; NaN maps to the middle).
+///
+/// For signed quantities on a range symmetric about 0, so that 0 is white and
+/// the sign reads as the hue.
+pub fn diverging(t: f64) -> Rgb {
+    const BLUE: Rgb = Rgb(59, 76, 192);
+    const MID: Rgb = Rgb(221, 221, 221);
+    const RED: Rgb = Rgb(180, 4, 38);
+    let t = if t.is_nan() { 0.5 } else { t.clamp(0.0, 1.0) };
+    let (a, b, f) = if t <= 0.5 {
+        (BLUE, MID, 2.0 * t)
+    } else {
+        (MID, RED, 2.0 * t - 1.0)
+    };
+    let mix = |p: u8, q: u8| (f64::from(p) + f * (f64::from(q) - f64::from(p))).round() as u8;
+    Rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diverging_ends_middle_and_clamping() {
+        assert_eq!(diverging(0.0), Rgb(59, 76, 192));
+        assert_eq!(diverging(0.5), Rgb(221, 221, 221));
+        assert_eq!(diverging(1.0), Rgb(180, 4, 38));
+        assert_eq!(diverging(-1.0), diverging(0.0));
+        assert_eq!(diverging(2.0), diverging(1.0));
+        assert_eq!(diverging(f64::NAN), diverging(0.5));
+        // Blue dominates below the middle, red above.
+        let (lo, hi) = (diverging(0.25), diverging(0.75));
+        assert!(lo.2 > lo.0 && hi.0 > hi.2);
+    }
 
     #[test]
     fn viridis_ends_and_clamping() {

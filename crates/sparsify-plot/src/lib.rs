@@ -59,7 +59,7 @@ mod error;
 mod output;
 mod ticks;
 
-pub use colour::{Rgb, viridis};
+pub use colour::{Rgb, diverging, viridis};
 pub use error::PlotError;
 pub use ticks::power_of_ten;
 
@@ -223,6 +223,123 @@ impl PointCloud {
     }
 }
 
+/// A shaded band between two curves (a confidence band): at each `x`, from
+/// `lower` to `upper`, filled translucently so the lines drawn over it stay
+/// visible.
+///
+/// The band is one polygon per run of drawable points (a point with a
+/// non-finite value, or a non-positive one on a log axis, breaks it), clamped
+/// to the axis ranges. It is drawn above the point cloud and below every
+/// series, and its label (if not empty) gets a filled swatch in the legend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Legend text (empty: no legend entry).
+    pub label: String,
+    /// `(x, lower, upper)` in data units, in drawing order (usually ascending x).
+    pub points: Vec<(f64, f64, f64)>,
+    /// Fill colour.
+    pub colour: Rgb,
+    /// Opacity of the fill, in `(0, 1]`.
+    pub opacity: f64,
+}
+
+impl Band {
+    /// A band with opacity 0.2 (light enough that several overlap legibly).
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64, f64)>, colour: Rgb) -> Self {
+        Self {
+            label: label.into(),
+            points,
+            colour,
+            opacity: 0.2,
+        }
+    }
+
+    /// Sets the opacity of the fill.
+    pub fn opacity(mut self, opacity: f64) -> Self {
+        self.opacity = opacity;
+        self
+    }
+}
+
+/// How a heatmap's values map to colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColourMap {
+    /// Viridis from the low end of the range to the high end.
+    Viridis,
+    /// Blue through white to red (matplotlib's `coolwarm` ends), white at the
+    /// middle of the range: for signed quantities such as correlations, with
+    /// a range symmetric about 0.
+    Diverging,
+}
+
+impl ColourMap {
+    /// The colour at `t` in `[0, 1]` (clamped; NaN maps to the middle).
+    pub fn at(self, t: f64) -> Rgb {
+        match self {
+            ColourMap::Viridis => viridis(t),
+            ColourMap::Diverging => colour::diverging(t),
+        }
+    }
+}
+
+/// A matrix of values drawn as coloured cells, with a colour bar of the values
+/// on the right (the matrix analogue of matplotlib's `imshow`).
+///
+/// Cell `(r, c)` (row `r`, column `c`, value `values[r * cols + c]`) covers
+/// `x` from `x.0 + c dx` to `x.0 + (c + 1) dx` and `y` from `y.0 + r dy` to
+/// `y.0 + (r + 1) dy`, with `dx = (x.1 - x.0) / cols` and `dy = (y.1 - y.0) /
+/// rows`, in data units on linear axes: row 0 is at the bottom. A NaN cell is
+/// left blank. Values outside `range` take the colour of its nearer end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heatmap {
+    /// The colour bar's title (what the values are).
+    pub label: String,
+    /// Number of rows, `>= 1`.
+    pub rows: usize,
+    /// Number of columns, `>= 1`.
+    pub cols: usize,
+    /// `rows * cols` values, row by row.
+    pub values: Vec<f64>,
+    /// The x extent `(left, right)` of the whole matrix, in data units.
+    pub x: (f64, f64),
+    /// The y extent `(bottom, top)` of the whole matrix, in data units.
+    pub y: (f64, f64),
+    /// The values at the two ends of the colour map, `lo < hi`.
+    pub range: (f64, f64),
+    /// The colour map.
+    pub map: ColourMap,
+}
+
+impl Heatmap {
+    /// A `rows x cols` heatmap over `[0, cols] x [0, rows]` (one unit per cell).
+    pub fn new(
+        label: impl Into<String>,
+        rows: usize,
+        cols: usize,
+        values: Vec<f64>,
+        range: (f64, f64),
+        map: ColourMap,
+    ) -> Self {
+        Self {
+            label: label.into(),
+            rows,
+            cols,
+            values,
+            x: (0.0, cols as f64),
+            y: (0.0, rows as f64),
+            range,
+            map,
+        }
+    }
+
+    /// Places the matrix over `x` and `y` (data units) instead of one unit per cell.
+    pub fn extent(mut self, x: (f64, f64), y: (f64, f64)) -> Self {
+        self.x = x;
+        self.y = y;
+        self
+    }
+}
+
 /// How data values map to positions along an axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
@@ -300,6 +417,11 @@ pub struct Figure {
     pub series: Vec<Series>,
     /// An optional point cloud drawn as a density beneath the series.
     pub cloud: Option<PointCloud>,
+    /// Shaded bands, drawn in order above the cloud and below the series.
+    pub bands: Vec<Band>,
+    /// An optional heatmap drawn beneath everything else (a figure has a
+    /// heatmap or a point cloud, not both: each needs the colour bar).
+    pub heatmap: Option<Heatmap>,
     /// Legend corner.
     pub legend: LegendPos,
     /// Whether to draw light grid lines at the ticks.
@@ -318,6 +440,8 @@ impl Figure {
             y,
             series: Vec::new(),
             cloud: None,
+            bands: Vec::new(),
+            heatmap: None,
             legend: LegendPos::UpperRight,
             grid: true,
             size,
@@ -339,6 +463,18 @@ impl Figure {
     /// Sets the point cloud.
     pub fn cloud(mut self, cloud: PointCloud) -> Self {
         self.cloud = Some(cloud);
+        self
+    }
+
+    /// Appends a shaded band.
+    pub fn band(mut self, band: Band) -> Self {
+        self.bands.push(band);
+        self
+    }
+
+    /// Sets the heatmap.
+    pub fn heatmap(mut self, heatmap: Heatmap) -> Self {
+        self.heatmap = Some(heatmap);
         self
     }
 
@@ -502,5 +638,50 @@ mod tests {
             render_panels(&fig, &res, &dir.path().join(format!("panels.{ext}"))).unwrap();
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
+    }
+
+    #[test]
+    fn bands_and_heatmaps_render_and_bad_ones_are_refused_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let band: Vec<(f64, f64, f64)> = (1..=50)
+            .map(|i| (f64::from(i), 0.5 / f64::from(i), 2.0 / f64::from(i)))
+            .collect();
+        let mean: Vec<(f64, f64)> = band
+            .iter()
+            .map(|&(x, lo, hi)| (x, (lo + hi) / 2.0))
+            .collect();
+        let fig = Figure::new("Band", Axis::log10("t"), Axis::log10("y"), (320, 240))
+            .band(Band::new("95%", band, Rgb::RED))
+            .series(Series::line("mean", mean, Rgb::RED));
+        let values: Vec<f64> = (0..12).map(|k| f64::from(k) / 6.0 - 1.0).collect();
+        let heat = Figure::new("Heat", Axis::linear("c"), Axis::linear("r"), (320, 240)).heatmap(
+            Heatmap::new("v", 3, 4, values.clone(), (-1.0, 1.0), ColourMap::Diverging),
+        );
+        for ext in ["png", "svg"] {
+            render(&fig, &dir.path().join(format!("band.{ext}"))).unwrap();
+            render(&heat, &dir.path().join(format!("heat.{ext}"))).unwrap();
+        }
+        // Each mistake is refused before any file is created.
+        let wrong_len = Figure::new("H", Axis::linear("c"), Axis::linear("r"), (320, 240)).heatmap(
+            Heatmap::new("v", 3, 5, values.clone(), (-1.0, 1.0), ColourMap::Viridis),
+        );
+        let log_axis = Figure::new("H", Axis::log10("c"), Axis::linear("r"), (320, 240)).heatmap(
+            Heatmap::new("v", 3, 4, values.clone(), (-1.0, 1.0), ColourMap::Viridis),
+        );
+        let flat = Figure::new("H", Axis::linear("c"), Axis::linear("r"), (320, 240)).heatmap(
+            Heatmap::new("v", 3, 4, values, (1.0, 1.0), ColourMap::Viridis),
+        );
+        let opaque = Figure::new("B", Axis::linear("t"), Axis::linear("y"), (320, 240))
+            .band(Band::new("b", vec![(1.0, 0.0, 1.0), (2.0, 0.0, 1.0)], Rgb::RED).opacity(0.0));
+        let lonely = Figure::new("B", Axis::linear("t"), Axis::linear("y"), (320, 240))
+            .band(Band::new("b", vec![(1.0, 0.0, 1.0)], Rgb::RED));
+        for bad in [wrong_len, log_axis, flat, opaque, lonely] {
+            assert!(
+                render(&bad, &dir.path().join("bad.png")).is_err(),
+                "{}",
+                bad.title
+            );
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
     }
 }

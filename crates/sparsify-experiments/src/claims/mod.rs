@@ -19,12 +19,15 @@
 //! it at opt-level 1); [`Profile::Full`] uses m up to 1e7 and more seeds.
 
 mod balance;
+mod collisions;
 mod continuum;
 mod convergence;
 mod death_times;
 mod gamma;
+mod noise;
 mod order;
 mod polysemantic;
+mod reduction;
 mod relocation;
 mod relvar;
 mod scaling;
@@ -39,13 +42,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use collisions::{Draw, collisions_with};
 pub use continuum::{ContinuumCheck, continuum_errors};
 pub use convergence::euler_errors;
 pub use death_times::{
     DeathTimeCheck, Reference, death_time_errors, predicted_first_times, simulated_first_times,
 };
 pub use gamma::gamma_error;
+pub use noise::noise_with;
 pub use polysemantic::opposite_sign_with;
+pub use reduction::reduction_with;
 pub use relocation::{
     BandPoint, Measurements, WinnerPoint, band_verdict, measurements, spearman, winner_verdict,
 };
@@ -254,7 +260,7 @@ impl ClaimSpec {
 }
 
 /// Every claim, in order.
-pub const CLAIMS: [ClaimSpec; 16] = [
+pub const CLAIMS: [ClaimSpec; 19] = [
     ClaimSpec {
         id: 1,
         name: "winner_take_all",
@@ -351,9 +357,27 @@ pub const CLAIMS: [ClaimSpec; 16] = [
         statement: relocation::WINNER_STATEMENT,
         run: relocation::winner,
     },
+    ClaimSpec {
+        id: 17,
+        name: "initial_argmax_collisions",
+        statement: collisions::STATEMENT,
+        run: collisions::run,
+    },
+    ClaimSpec {
+        id: 18,
+        name: "bernoulli_noise_raises_the_fourth_norm",
+        statement: noise::STATEMENT,
+        run: noise::run,
+    },
+    ClaimSpec {
+        id: 19,
+        name: "n_equals_1_is_the_single_feature_model",
+        statement: reduction::STATEMENT,
+        run: reduction::run,
+    },
 ];
 
-/// Runs claim `id` (1..=16), or `None` if there is no such claim.
+/// Runs claim `id` (a number of [`CLAIMS`]), or `None` if there is no such claim.
 pub fn run_claim(id: u32, profile: Profile) -> Option<Claim> {
     CLAIMS.iter().find(|c| c.id == id).map(|c| c.run(profile))
 }

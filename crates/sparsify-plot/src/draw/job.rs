@@ -6,7 +6,9 @@ use std::ops::RangeInclusive;
 
 use super::P;
 use super::space::{Span, point_to_plot, span, to_plot};
-use crate::{Figure, MAX_SIDE, MIN_SIDE, PlotError, PointCloud, Residual, Scale, Series};
+use crate::{
+    Band, Figure, Heatmap, MAX_SIDE, MIN_SIDE, PlotError, PointCloud, Residual, Scale, Series,
+};
 
 /// A validated figure with its axis ranges resolved to plot space.
 pub(crate) struct Job<'a> {
@@ -30,7 +32,11 @@ impl<'a> Job<'a> {
                 height: h,
             });
         }
-        if fig.series.is_empty() && fig.cloud.is_none() {
+        if fig.series.is_empty()
+            && fig.cloud.is_none()
+            && fig.bands.is_empty()
+            && fig.heatmap.is_none()
+        {
             return Err(PlotError::EmptyFigure {
                 title: fig.title.clone(),
             });
@@ -41,6 +47,19 @@ impl<'a> Job<'a> {
         }
         if let Some(c) = &fig.cloud {
             check_cloud(c, xs, ys)?;
+        }
+        for b in &fig.bands {
+            check_band(b, xs, ys)?;
+        }
+        if let Some(h) = &fig.heatmap {
+            if fig.cloud.is_some() {
+                return Err(PlotError::InvalidParameter {
+                    name: format!("heatmap \"{}\" beside a point cloud", h.label),
+                    value: 1.0,
+                    valid: "a heatmap or a point cloud, not both (one colour bar)",
+                });
+            }
+            check_heatmap(h, xs, ys)?;
         }
         if let Some(r) = residual {
             if !(0.1..=0.7).contains(&r.height_fraction) {
@@ -74,8 +93,19 @@ impl<'a> Job<'a> {
             fig.series
                 .iter()
                 .flat_map(|s| s.points.iter())
-                .chain(fig.cloud.iter().flat_map(|c| c.points.iter()))
-                .filter_map(move |&p| point_to_plot(xs, ys, p))
+                .copied()
+                .chain(fig.cloud.iter().flat_map(|c| c.points.iter().copied()))
+                .chain(
+                    fig.bands
+                        .iter()
+                        .flat_map(|b| b.points.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])),
+                )
+                .chain(
+                    fig.heatmap
+                        .iter()
+                        .flat_map(|h| [(h.x.0, h.y.0), (h.x.1, h.y.1)]),
+                )
+                .filter_map(move |p| point_to_plot(xs, ys, p))
         };
         let residual_pts = || {
             residual
@@ -125,6 +155,75 @@ fn check_cloud(c: &PointCloud, xs: Scale, ys: Scale) -> Result<(), PlotError> {
         format!("cell size of point cloud \"{}\"", c.label)
     })?;
     check_drawable(&c.label, &c.points, xs, ys)
+}
+
+fn check_band(b: &Band, xs: Scale, ys: Scale) -> Result<(), PlotError> {
+    if !(b.opacity > 0.0 && b.opacity <= 1.0) {
+        return Err(PlotError::InvalidParameter {
+            name: format!("opacity of band \"{}\"", b.label),
+            value: b.opacity,
+            valid: "in (0, 1]",
+        });
+    }
+    // A polygon needs two drawable points in a row.
+    let drawable: Vec<bool> = b
+        .points
+        .iter()
+        .map(|&(x, lo, hi)| {
+            point_to_plot(xs, ys, (x, lo)).is_some() && point_to_plot(xs, ys, (x, hi)).is_some()
+        })
+        .collect();
+    if drawable.windows(2).any(|w| w[0] && w[1]) {
+        Ok(())
+    } else {
+        Err(PlotError::EmptySeries {
+            label: b.label.clone(),
+            n_points: b.points.len(),
+        })
+    }
+}
+
+fn check_heatmap(h: &Heatmap, xs: Scale, ys: Scale) -> Result<(), PlotError> {
+    let bad = |name: &str, value: f64, valid: &'static str| PlotError::InvalidParameter {
+        name: format!("{name} of heatmap \"{}\"", h.label),
+        value,
+        valid,
+    };
+    if h.rows == 0 || h.cols == 0 {
+        return Err(bad(
+            "rows x columns",
+            (h.rows * h.cols) as f64,
+            "at least one row and one column",
+        ));
+    }
+    if h.values.len() != h.rows.saturating_mul(h.cols) {
+        return Err(bad(
+            "number of values",
+            h.values.len() as f64,
+            "rows * columns",
+        ));
+    }
+    if xs != Scale::Linear || ys != Scale::Linear {
+        return Err(bad(
+            "axis scale",
+            0.0,
+            "linear axes (a heatmap's cells are uniform)",
+        ));
+    }
+    for (name, (lo, hi)) in [
+        ("x extent", h.x),
+        ("y extent", h.y),
+        ("colour range", h.range),
+    ] {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(bad(
+                name,
+                hi - lo,
+                "finite ends with the lower below the upper",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A length in pixels must lie in `range` (described by `valid`); `name`,

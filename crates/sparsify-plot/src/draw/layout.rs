@@ -9,6 +9,7 @@ use super::colour_bar::{colour_bar_width, draw_colour_bar};
 use super::draw_err;
 use super::fonts::Fonts;
 use super::header::draw_header;
+use super::heatmap::draw_value_bar;
 use super::job::Job;
 use super::panel::Panel;
 use super::space::{Span, to_plot};
@@ -31,7 +32,7 @@ impl Job<'_> {
 
         // The colour bar of a point cloud takes a strip on the right; the
         // residual panel gets the same strip (left blank) so x axes line up.
-        let cbar_w = if fig.cloud.is_some() {
+        let cbar_w = if fig.cloud.is_some() || fig.heatmap.is_some() {
             colour_bar_width(root, &fonts)?
         } else {
             0
@@ -91,6 +92,8 @@ impl Job<'_> {
             y_label: &fig.y.label,
             series: &fig.series,
             cloud: fig.cloud.as_ref(),
+            bands: &fig.bands,
+            heatmap: fig.heatmap.as_ref(),
             legend: fig.legend,
             grid: fig.grid,
             reference: None,
@@ -107,6 +110,13 @@ impl Job<'_> {
             let bottom = plot.1.end - bar.1.start - main_panel.x_area as i32;
             draw_colour_bar(&cbar_area, &fonts, cloud, max_count, top, bottom)?;
         }
+        if let Some(h) = fig.heatmap.as_ref() {
+            let plot = main_area.get_pixel_range();
+            let bar = cbar_area.get_pixel_range();
+            let top = plot.1.start - bar.1.start;
+            let bottom = plot.1.end - bar.1.start - main_panel.x_area as i32;
+            draw_value_bar(&cbar_area, &fonts, h, top, bottom)?;
+        }
         if let (Some(r), Some(ry), Some(rt), Some(area)) = (
             self.residual,
             self.residual_y,
@@ -122,6 +132,8 @@ impl Job<'_> {
                 y_label: &r.y.label,
                 series: &r.series,
                 cloud: None,
+                bands: &[],
+                heatmap: None,
                 legend: r.legend,
                 grid: fig.grid,
                 reference: r.reference.and_then(|v| to_plot(ry.scale, v)),

@@ -18,11 +18,13 @@ use plotters::prelude::*;
 
 use crate::{PlotError, Rgb};
 
+mod band;
 mod clip;
 mod cloud;
 mod colour_bar;
 mod fonts;
 mod header;
+mod heatmap;
 mod job;
 mod layout;
 mod legend;

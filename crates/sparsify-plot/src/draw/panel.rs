@@ -4,13 +4,15 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::band::draw_band;
 use super::cloud::draw_cloud;
 use super::fonts::Fonts;
+use super::heatmap::draw_heatmap;
 use super::series::draw_series;
 use super::space::{PlotAxis, Span};
 use super::{draw_err, legend};
 use crate::ticks::Ticks;
-use crate::{LegendPos, PlotError, PointCloud, Series};
+use crate::{Band, Heatmap, LegendPos, PlotError, PointCloud, Series};
 
 /// Everything one panel draws, with its ranges, ticks and margins resolved.
 pub(super) struct Panel<'p> {
@@ -23,6 +25,8 @@ pub(super) struct Panel<'p> {
     pub(super) y_label: &'p str,
     pub(super) series: &'p [Series],
     pub(super) cloud: Option<&'p PointCloud>,
+    pub(super) bands: &'p [Band],
+    pub(super) heatmap: Option<&'p Heatmap>,
     pub(super) legend: LegendPos,
     pub(super) grid: bool,
     /// A horizontal reference line at this plot-space y, if any.
@@ -79,6 +83,9 @@ impl Panel<'_> {
 
         let rect = (self.x.lo, self.x.hi, self.y.lo, self.y.hi);
         let mut max_count = None;
+        if let Some(h) = self.heatmap {
+            draw_heatmap(&mut chart, h)?;
+        }
         if let Some(cloud) = self.cloud {
             max_count = draw_cloud(&mut chart, cloud, self.x.scale, self.y.scale, rect)?;
         }
@@ -93,8 +100,11 @@ impl Panel<'_> {
                 )))
                 .map_err(draw_err)?;
         }
+        for b in self.bands {
+            draw_band(&mut chart, b, self.x.scale, self.y.scale, rect)?;
+        }
         let legend_len = legend::glyph_len(fonts);
-        let mut any_label = max_count.is_some();
+        let mut any_label = max_count.is_some() || self.bands.iter().any(|b| !b.label.is_empty());
         for s in self.series {
             draw_series(
                 &mut chart,

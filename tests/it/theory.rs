@@ -651,7 +651,9 @@ fn verify_prints_the_table_and_exits_by_the_result() {
             .as_f64()
             .is_some_and(f64::is_finite)
     );
-    let (code, _, err) = cli(&["verify", "--claim", "14"]);
+    // No such claim: one past the last registered.
+    let past = (sparsify_experiments::claims::CLAIMS.len() + 1).to_string();
+    let (code, _, err) = cli(&["verify", "--claim", past.as_str()]);
     assert_eq!(code, 2, "{err}");
 }
 

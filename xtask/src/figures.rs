@@ -5,14 +5,15 @@
 //! numpy's stream with seed 0, sequential sums: bit for bit the published run), assembles the
 //! figures with `sparsify_experiments::figures` (the same code as `sparsify run --figure`) and renders
 //! each as `<stem>.png` and `<stem>.svg` with `sparsify-plot`, which writes atomically; then
-//! the theory figures, the n-feature figures (`fourth_norm_by_noise`, `weight_correlations`)
-//! and the figures built from sweeps (`time_to_one_neuron`), whose sweeps are planned and run
+//! the theory figures, the n-feature figures (`fourth_norm_by_noise`, `weight_correlations`,
+//! and from one pair of flow and AdamW runs `polysemantic_vs_m` and `winner_vs_initial_argmax`,
+//! about 45 s) and the figures built from sweeps (`time_to_one_neuron`), whose sweeps are planned and run
 //! resumably under `--sweep-dir` (default `target/sweeps`). Prints each file written and the
 //! elapsed times.
 //!
 //! `--paper` runs the paper-size versions instead: `weight_correlations` at n = 256, m = 4096,
 //! the seed study at m = 1e6..1e8 (`sweeps/paper_time_to_one_neuron.toml`) and the collision
-//! sweep (`sweeps/paper_collisions.toml`), in `--sweep-dir` (default `target/paper-sweeps`);
+//! sweep (`sweeps/paper_collisions.toml`, drawn as `polysemantic_vs_m_paper`, AdamW only), in `--sweep-dir` (default `target/paper-sweeps`);
 //! hours on two cores, resumable (a killed run loses only its running cells). With
 //! `--plan-only` it plans the sweep directories and stops, so that they can be run on a cluster
 //! (`sparsify sweep slurm DIR`); a later `--paper` run then finds the cells done and draws.

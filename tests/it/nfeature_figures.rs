@@ -11,7 +11,7 @@ use sparsify_experiments::figure_sweeps::{
     self, PAPER_COLLISIONS, PAPER_TIME_TO_ONE_NEURON, TIME_TO_ONE_NEURON, Table,
 };
 use sparsify_experiments::nfeature_figures::{
-    self, CorrelationStudy, NoiseStudy, fourth_norm_curves,
+    self, CollisionStudy, CorrelationStudy, NoiseStudy, fourth_norm_curves,
 };
 use sparsify_experiments::sweep::spec::Value;
 use sparsify_nfeature::{Noise, StopReason};
@@ -113,6 +113,64 @@ fn weight_correlations_builds_and_renders_with_a_bright_diagonal() {
     renders(&fig, dir.path(), "weight_correlations");
 }
 
+#[test]
+fn polysemantic_vs_m_and_winner_vs_initial_argmax_build_from_one_pair_of_runs() {
+    // n = 8, m = 8 and 32, 4 instances, AdamW cut to 300 steps: about a second.
+    let mut study = CollisionStudy::new(8, vec![8, 32], 4, 300);
+    study.flow.band.draws = 50;
+    study.adamw.band.draws = 50;
+    let runs = nfeature_figures::collision_runs(&study).expect("runs");
+    assert_eq!(runs.flow.len(), 2);
+    assert_eq!(runs.adamw.len(), 2);
+    for (f, a) in runs.flow.iter().zip(&runs.adamw) {
+        // The same W0 for both trainings, hence the same band.
+        assert_eq!((f.m, f.band), (a.m, a.band));
+        for p in [f, a] {
+            let (mean, std) = p.polysemantic_mean_std();
+            // At most n/2 = 4 polysemantic neurons: each needs two of the 8 features.
+            assert!((0.0..=4.0).contains(&mean) && std >= 0.0, "{mean} ± {std}");
+            let (win, _) = p.winner_mean_std();
+            assert!((0.0..=1.0).contains(&win));
+        }
+    }
+    let poly = nfeature_figures::polysemantic_figure(&study, &runs);
+    // Per training and m an error bar, plus the two means, n²/4m and the occupancy model.
+    assert_eq!(poly.series.len(), 2 * 2 + 2 + 2);
+    assert_eq!(poly.bands.len(), 1, "the relocation band");
+    assert_eq!(poly.bands[0].points.len(), 2);
+    let caption = poly.caption.as_deref().unwrap_or("");
+    assert!(
+        caption.contains("n = 8") && caption.contains("300 steps"),
+        "{caption}"
+    );
+    let winner = nfeature_figures::winner_figure(&study, &runs);
+    assert_eq!(winner.series.len(), 2 * 2 + 2);
+    // m/n on the x axis: 1 and 4, each drawn a little left (flow) or right (AdamW) of it.
+    let labelled: Vec<&sparsify_plot::Series> = winner
+        .series
+        .iter()
+        .filter(|s| !s.label.is_empty())
+        .collect();
+    assert_eq!(labelled.len(), 2);
+    for s in labelled {
+        assert_eq!(s.points.len(), 2);
+        assert!((s.points[0].0 - 1.0).abs() < 0.05 && (s.points[1].0 - 4.0).abs() < 0.2);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (fig, stem) in [
+        (&poly, "polysemantic_vs_m"),
+        (&winner, "winner_vs_initial_argmax"),
+    ] {
+        renders(fig, dir.path(), stem);
+        for ext in ["png", "svg"] {
+            let len = fs::metadata(dir.path().join(format!("{stem}.{ext}")))
+                .expect("written")
+                .len();
+            assert!(len > 0, "{stem}.{ext} is empty");
+        }
+    }
+}
+
 /// A tiny seed study in the form of `sweeps/time_to_one_neuron.toml`.
 const TINY_SEEDS: &str = "kind = \"run\"\n[params]\nlambda = 1e-2\nstep = 0.5\n\
                           method = \"adaptive\"\n[axes]\nm = [100, 300]\nseed = { from = 0, to = 5 }\n";
@@ -192,6 +250,17 @@ fn the_collision_sweeps_table_reads_into_rows() {
     assert!(
         rows.iter()
             .all(|r| (0.0..=1.0).contains(&r.winner_fraction_mean))
+    );
+    let fig = nfeature_figures::polysemantic_figure_from_rows(&rows, "collisions.toml")
+        .expect("builds")
+        .expect("rows to draw");
+    // Per m an error bar, then n²/4m, the occupancy model and the measured means.
+    assert_eq!(fig.series.len(), 2 + 3);
+    renders(&fig, root.path(), "polysemantic_vs_m_paper");
+    assert!(
+        nfeature_figures::polysemantic_figure_from_rows(&[], "none")
+            .expect("no error")
+            .is_none()
     );
 }
 

@@ -5,14 +5,15 @@
 //! numpy's stream with seed 0, sequential sums: bit for bit the published run), assembles the
 //! figures with `sparsify_experiments::figures` (the same code as `sparsify run --figure`) and renders
 //! each as `<stem>.png` and `<stem>.svg` with `sparsify-plot`, which writes atomically; then
-//! the theory figures, the n-feature figures (`fourth_norm_by_noise`, `weight_correlations`)
-//! and the figures built from sweeps (`time_to_one_neuron`), whose sweeps are planned and run
+//! the theory figures, the n-feature figures (`fourth_norm_by_noise`, `weight_correlations`,
+//! and from one pair of flow and AdamW runs `polysemantic_vs_m` and `winner_vs_initial_argmax`,
+//! about 45 s) and the figures built from sweeps (`time_to_one_neuron`), whose sweeps are planned and run
 //! resumably under `--sweep-dir` (default `target/sweeps`). Prints each file written and the
 //! elapsed times.
 //!
 //! `--paper` runs the paper-size versions instead: `weight_correlations` at n = 256, m = 4096,
 //! the seed study at m = 1e6..1e8 (`sweeps/paper_time_to_one_neuron.toml`) and the collision
-//! sweep (`sweeps/paper_collisions.toml`), in `--sweep-dir` (default `target/paper-sweeps`);
+//! sweep (`sweeps/paper_collisions.toml`, drawn as `polysemantic_vs_m_paper`, AdamW only), in `--sweep-dir` (default `target/paper-sweeps`);
 //! hours on two cores, resumable (a killed run loses only its running cells). With
 //! `--plan-only` it plans the sweep directories and stops, so that they can be run on a cluster
 //! (`sparsify sweep slurm DIR`); a later `--paper` run then finds the cells done and draws.
@@ -29,7 +30,7 @@ use sparsify_experiments::figure_sweeps::{
     self, PAPER_COLLISIONS, PAPER_TIME_TO_ONE_NEURON, TIME_TO_ONE_NEURON, Table,
 };
 use sparsify_experiments::figures::{self, FigureData, RunParams};
-use sparsify_experiments::nfeature_figures::{self, CorrelationStudy, NoiseStudy};
+use sparsify_experiments::nfeature_figures::{self, CollisionStudy, CorrelationStudy, NoiseStudy};
 use sparsify_experiments::published::{self, H, LAMBDA, M, SEED};
 use sparsify_experiments::sweep::Event;
 use sparsify_plot::Figure;
@@ -209,6 +210,44 @@ fn nfeature_figures(opts: &Options) -> anyhow::Result<()> {
         c.diagonal_mean,
         c.off_diagonal_mean_abs
     );
+    collision_figures(&opts.out)
+}
+
+/// `polysemantic_vs_m` and `winner_vs_initial_argmax` from one pair of runs (the flow and
+/// AdamW at n = 32, m = 32..256, 16 instances: see `CollisionStudy::default_size`).
+fn collision_figures(out: &Path) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let study = CollisionStudy::default_size();
+    let runs = nfeature_figures::collision_runs(&study)?;
+    render_both(
+        &nfeature_figures::polysemantic_figure(&study, &runs),
+        out,
+        "polysemantic_vs_m",
+    )?;
+    render_both(
+        &nfeature_figures::winner_figure(&study, &runs),
+        out,
+        "winner_vs_initial_argmax",
+    )?;
+    println!(
+        "polysemantic_vs_m, winner_vs_initial_argmax: n = {}, {} instances, flow and AdamW in \
+         {:.2} s",
+        study.flow.n,
+        study.flow.instances,
+        start.elapsed().as_secs_f64()
+    );
+    for (name, points) in [("flow", &runs.flow), ("adamw", &runs.adamw)] {
+        for p in points {
+            let (mean, std) = p.polysemantic_mean_std();
+            let (win, win_std) = p.winner_mean_std();
+            println!(
+                "  {name} m = {}: polysemantic {mean:.2} ± {std:.2} (n²/4m {:.2}, occupancy \
+                 {:.2}, relocation band [{:.2}, {:.2}]); winner = initial argmax {win:.3} ± \
+                 {win_std:.3}; trained in {:.1} s",
+                p.m, p.n2_over_4m, p.occupancy_mean, p.band.0, p.band.1, p.train_seconds
+            );
+        }
+    }
     Ok(())
 }
 
@@ -267,7 +306,15 @@ fn sweep_figures(opts: &Options) -> anyhow::Result<()> {
     }
     if opts.paper {
         let table = sweep_table(opts, PAPER_COLLISIONS)?;
-        for r in figure_sweeps::collision_rows(&table)? {
+        let rows = figure_sweeps::collision_rows(&table)?;
+        match nfeature_figures::polysemantic_figure_from_rows(&rows, PAPER_COLLISIONS)? {
+            Some(fig) => render_both(&fig, &opts.out, "polysemantic_vs_m_paper")?,
+            None => println!(
+                "polysemantic_vs_m_paper: no finished cells in {PAPER_COLLISIONS} yet (run \
+                 cargo xtask figures --paper again to resume)"
+            ),
+        }
+        for r in rows {
             println!(
                 "  n = {}, m = {}, {} {} instances: polysemantic {:.2} ± {:.2}, n²/4m = {:.2}",
                 r.n,

@@ -8,8 +8,15 @@
 //!   encoding and feature `b`'s final one, as an `n x n` heatmap (§8.2: the winner-take-all
 //!   story says the final encoding of `a` is its initial argmax neuron, so the diagonal).
 //!
-//! The data routines ([`fourth_norm_curves`], [`weight_correlations`]) are separate from the
-//! figure assembly so the claims (18) and the tests can use the numbers.
+//! - `polysemantic_vs_m`: the paper's collisions figure: the polysemantic-neuron count's mean
+//!   and standard deviation over instances against `m`, for the gradient flow and AdamW from
+//!   the same initial weights, beside `n^2/4m`, the occupancy model's mean and the relocation
+//!   model's band for the mean (§8.3-§8.10).
+//! - `winner_vs_initial_argmax`: from the same runs, the fraction of features whose final
+//!   argmax neuron is their initial one, against `m/n` (§8.2; 1 if nothing interfered).
+//!
+//! The data routines ([`fourth_norm_curves`], [`weight_correlations`], [`collision_runs`]) are
+//! separate from the figure assembly so the claims (18) and the tests can use the numbers.
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -22,7 +29,10 @@ use sparsify_nfeature::{
 use sparsify_plot::{Axis, Band, ColourMap, Figure, Heatmap, LegendPos, Rgb, Series};
 
 use crate::ExperimentError;
-use crate::train::{Dtype, Method, NOISE_STREAM, TrainSpec, train};
+use crate::figure_sweeps::CollisionRow;
+use crate::polysemantic::{BandSpec, MPoint, PolysemanticSpec, Training, polysemantic_vs_m};
+use crate::train::{Dtype, Method, NOISE_STREAM, TrainSpec, n2_over_4m, train};
+use sparsify_theory::collisions::{CountKind, CountModel};
 
 /// Two-sided 97.5% quantiles of Student's t with 1..=30 degrees of freedom (standard tables,
 /// e.g. Abramowitz and Stegun, Table 26.10), for the 95% band of a mean over few instances.
@@ -465,6 +475,306 @@ pub fn weight_correlation_figure(study: &CorrelationStudy, c: &Correlations) -> 
         (-r, r),
         ColourMap::Diverging,
     ))
+}
+
+/// The collision study behind `polysemantic_vs_m` and `winner_vs_initial_argmax`: one
+/// [`PolysemanticSpec`] run twice, under the gradient flow and under AdamW, from the same
+/// initial weights (the same seed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollisionStudy {
+    /// The flow's spec ([`Training::flow`]).
+    pub flow: PolysemanticSpec,
+    /// AdamW's spec (the same but for the training).
+    pub adamw: PolysemanticSpec,
+}
+
+impl CollisionStudy {
+    /// `n` features, the given `ms`, `instances` per `m`, `lambda = 1e-3` (the paper's), seed
+    /// 2024, the default relocation band (400 draws, the central 99% of the mean), the flow as
+    /// the claims run it and AdamW with `adamw_steps` updates in f32 (the paper: 7,500).
+    pub fn new(n: usize, ms: Vec<usize>, instances: usize, adamw_steps: u64) -> Self {
+        let flow = PolysemanticSpec {
+            n,
+            ms,
+            instances,
+            lambda: 1e-3,
+            seed: 2024,
+            training: Training::flow(),
+            band: BandSpec::default(),
+        };
+        let adamw = PolysemanticSpec {
+            training: Training::AdamW {
+                steps: adamw_steps,
+                dtype: Dtype::F32,
+            },
+            ..flow.clone()
+        };
+        Self { flow, adamw }
+    }
+
+    /// The default build's size: `n = 32`, `m` in {32, 64, 128, 256}, 16 instances, the
+    /// paper's AdamW (7,500 steps).
+    pub fn default_size() -> Self {
+        Self::new(32, vec![32, 64, 128, 256], 16, 7_500)
+    }
+}
+
+/// The measurements of a [`CollisionStudy`], one [`MPoint`] per `m` for each training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollisionRuns {
+    /// Under the gradient flow.
+    pub flow: Vec<MPoint>,
+    /// Under AdamW.
+    pub adamw: Vec<MPoint>,
+}
+
+/// Runs both trainings of `study` ([`polysemantic_vs_m`]).
+///
+/// # Errors
+/// As [`polysemantic_vs_m`].
+pub fn collision_runs(study: &CollisionStudy) -> Result<CollisionRuns, ExperimentError> {
+    Ok(CollisionRuns {
+        flow: polysemantic_vs_m(&study.flow)?,
+        adamw: polysemantic_vs_m(&study.adamw)?,
+    })
+}
+
+/// The flow's colour (matplotlib's tab:blue) and AdamW's (tab:orange).
+const FLOW_COLOUR: Rgb = Rgb(31, 119, 180);
+const ADAMW_COLOUR: Rgb = Rgb(255, 127, 14);
+
+/// A measured mean against `x` with markers, and its `mean ± std` as vertical error bars (one
+/// unlabelled two-point line each), every x multiplied by `shift` so that two series at the
+/// same x stay apart on a log axis.
+fn with_error_bars(
+    mut fig: Figure,
+    label: &str,
+    points: &[(f64, f64, f64)],
+    shift: f64,
+    colour: Rgb,
+) -> Figure {
+    for &(x, mean, std) in points {
+        fig = fig.series(Series::line(
+            "",
+            vec![(x * shift, mean - std), (x * shift, mean + std)],
+            colour,
+        ));
+    }
+    fig.series(
+        Series::line(
+            label,
+            points.iter().map(|&(x, m, _)| (x * shift, m)).collect(),
+            colour,
+        )
+        .with_markers(4),
+    )
+}
+
+fn training_caption(spec: &PolysemanticSpec) -> String {
+    match spec.training {
+        Training::AdamW { steps, dtype } => format!(
+            "AdamW lr 1e-3, wd 0.01, {} steps, {}",
+            thousands(steps),
+            dtype.name()
+        ),
+        Training::Sgd { lr, steps } => format!("SGD lr {lr}, {} steps", thousands(steps)),
+        Training::Flow { h, .. } => format!("flow h = {h} until settled"),
+    }
+}
+
+/// The caption both collision figures share: size, seed and the two trainings.
+fn collision_caption(study: &CollisionStudy) -> String {
+    let s = &study.flow;
+    format!(
+        "n = {}, λ = {}, {} instances per m from the same W0 (seed {}); {}; {}",
+        s.n,
+        s.lambda,
+        s.instances,
+        s.seed,
+        training_caption(&study.flow),
+        training_caption(&study.adamw),
+    )
+}
+
+/// `polysemantic_vs_m`: per training, the mean count over instances with `± std` error bars
+/// (the flow's drawn a little left of each `m`, AdamW's a little right); `n^2/4m` dashed; the
+/// occupancy model's exact mean; the relocation model's band for the mean of `instances`
+/// counts shaded (docs/theory.md §8.3-§8.10). `m` on a log axis.
+pub fn polysemantic_figure(study: &CollisionStudy, runs: &CollisionRuns) -> Figure {
+    let s = &study.flow;
+    let mut fig = Figure::new(
+        format!("Polysemantic neurons against m (n = {})", s.n),
+        Axis::log10("neurons m"),
+        Axis::linear("polysemantic neurons (mean over instances)"),
+        (1100, 750),
+    )
+    .caption(collision_caption(study))
+    .legend(LegendPos::UpperRight);
+    let theory = &runs.flow;
+    fig = fig.band(Band::new(
+        format!(
+            "relocation model: central {}% of the mean of {} ({} W0 per m)",
+            s.band.coverage * 100.0,
+            s.instances,
+            s.band.draws
+        ),
+        theory
+            .iter()
+            .map(|p| (p.m as f64, p.band.0, p.band.1))
+            .collect(),
+        Rgb(150, 150, 150),
+    ));
+    fig = fig
+        .series(
+            Series::line(
+                "n²/4m",
+                theory.iter().map(|p| (p.m as f64, p.n2_over_4m)).collect(),
+                Rgb::BLACK,
+            )
+            .dashed(),
+        )
+        .series(Series::line(
+            "occupancy model (mean)",
+            theory
+                .iter()
+                .map(|p| (p.m as f64, p.occupancy_mean))
+                .collect(),
+            Rgb::GREEN,
+        ));
+    let measured = |points: &[MPoint]| -> Vec<(f64, f64, f64)> {
+        points
+            .iter()
+            .map(|p| {
+                let (mean, std) = p.polysemantic_mean_std();
+                (p.m as f64, mean, std)
+            })
+            .collect()
+    };
+    fig = with_error_bars(
+        fig,
+        "gradient flow (mean ± 1 std)",
+        &measured(&runs.flow),
+        0.96,
+        FLOW_COLOUR,
+    );
+    with_error_bars(
+        fig,
+        "AdamW (mean ± 1 std)",
+        &measured(&runs.adamw),
+        1.04,
+        ADAMW_COLOUR,
+    )
+}
+
+/// `winner_vs_initial_argmax`: per training, the mean over instances of the fraction of
+/// features whose final argmax neuron is their initial one, with `± std` error bars, against
+/// `m/n` on a log axis (the single-feature theory without interference: 1, docs/theory.md §8.2).
+pub fn winner_figure(study: &CollisionStudy, runs: &CollisionRuns) -> Figure {
+    let s = &study.flow;
+    let n = s.n as f64;
+    let measured = |points: &[MPoint]| -> Vec<(f64, f64, f64)> {
+        points
+            .iter()
+            .map(|p| {
+                let (mean, std) = p.winner_mean_std();
+                (p.m as f64 / n, mean, std)
+            })
+            .collect()
+    };
+    let fig = Figure::new(
+        format!(
+            "Features that end on their initial argmax neuron (n = {})",
+            s.n
+        ),
+        Axis::log10("m / n"),
+        Axis::linear("fraction of features (mean over instances)").range(0.0, 1.0),
+        (1100, 750),
+    )
+    .caption(collision_caption(study))
+    .legend(LegendPos::UpperLeft);
+    let fig = with_error_bars(
+        fig,
+        "gradient flow (mean ± 1 std)",
+        &measured(&runs.flow),
+        0.96,
+        FLOW_COLOUR,
+    );
+    with_error_bars(
+        fig,
+        "AdamW (mean ± 1 std)",
+        &measured(&runs.adamw),
+        1.04,
+        ADAMW_COLOUR,
+    )
+}
+
+/// `polysemantic_vs_m` from a collision sweep's rows (`cargo xtask figures --paper`): the
+/// rows of one `n` and optimiser (those of the first row), their means with `± std` error
+/// bars, `n^2/4m` and the occupancy model's exact mean. The relocation band is left out (it
+/// needs the pool of [`polysemantic_vs_m`]). `None` for no rows.
+///
+/// # Errors
+/// A theory error (an `n` or `m` of 0).
+pub fn polysemantic_figure_from_rows(
+    rows: &[CollisionRow],
+    source: &str,
+) -> Result<Option<Figure>, ExperimentError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut rows: Vec<&CollisionRow> = rows
+        .iter()
+        .filter(|r| r.n == first.n && r.optimizer == first.optimizer)
+        .collect();
+    rows.sort_by_key(|r| r.m);
+    let n = first.n;
+    let mut occupancy = Vec::with_capacity(rows.len());
+    for r in &rows {
+        occupancy.push((
+            r.m as f64,
+            CountModel::new(CountKind::Polysemantic, n, r.m)?.mean(),
+        ));
+    }
+    let fig = Figure::new(
+        format!(
+            "Polysemantic neurons against m (n = {n}, {})",
+            first.optimizer
+        ),
+        Axis::log10("neurons m"),
+        Axis::linear("polysemantic neurons (mean over instances)"),
+        (1100, 750),
+    )
+    .caption(format!(
+        "from the sweep {source}: n = {n}, {} instances per m, {}",
+        first.instances, first.optimizer
+    ))
+    .legend(LegendPos::UpperRight)
+    .series(
+        Series::line(
+            "n²/4m",
+            rows.iter()
+                .map(|r| (r.m as f64, n2_over_4m(n, r.m)))
+                .collect(),
+            Rgb::BLACK,
+        )
+        .dashed(),
+    )
+    .series(Series::line(
+        "occupancy model (mean)",
+        occupancy,
+        Rgb::GREEN,
+    ));
+    let points: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .map(|r| (r.m as f64, r.polysemantic_mean, r.polysemantic_std))
+        .collect();
+    Ok(Some(with_error_bars(
+        fig,
+        &format!("{} (mean ± 1 std)", first.optimizer),
+        &points,
+        1.0,
+        ADAMW_COLOUR,
+    )))
 }
 
 #[cfg(test)]

@@ -650,7 +650,17 @@ pub fn polysemantic_figure(study: &CollisionStudy, runs: &CollisionRuns) -> Figu
             })
             .collect()
     };
-    fig = with_error_bars(
+    both_trainings(fig, runs, measured)
+}
+
+/// The flow's and AdamW's `(x, mean, std)` points as error-bar series, nudged apart in `x`
+/// (x 0.96 and x 1.04 on the log axis) so that their bars do not overlap.
+fn both_trainings(
+    fig: Figure,
+    runs: &CollisionRuns,
+    measured: impl Fn(&[MPoint]) -> Vec<(f64, f64, f64)>,
+) -> Figure {
+    let fig = with_error_bars(
         fig,
         "gradient flow (mean ± 1 std)",
         &measured(&runs.flow),
@@ -692,20 +702,7 @@ pub fn winner_figure(study: &CollisionStudy, runs: &CollisionRuns) -> Figure {
     )
     .caption(collision_caption(study))
     .legend(LegendPos::UpperLeft);
-    let fig = with_error_bars(
-        fig,
-        "gradient flow (mean ± 1 std)",
-        &measured(&runs.flow),
-        0.96,
-        FLOW_COLOUR,
-    );
-    with_error_bars(
-        fig,
-        "AdamW (mean ± 1 std)",
-        &measured(&runs.adamw),
-        1.04,
-        ADAMW_COLOUR,
-    )
+    both_trainings(fig, runs, measured)
 }
 
 /// `polysemantic_vs_m` from a collision sweep's rows (`cargo xtask figures --paper`): the
